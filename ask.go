@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"storybot/knowledge"
+	"storybot/retrieval"
+)
+
+// knowledgeFlags are the flags every command that reads stories shares.
+type knowledgeFlags struct {
+	dir string
+}
+
+func (k *knowledgeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&k.dir, "knowledge", "", "folder of .txt/.md stories to answer from instead of the built-in story")
+}
+
+func (k *knowledgeFlags) stories() ([]*knowledge.Story, error) {
+	if k.dir == "" {
+		return knowledge.Default(), nil
+	}
+	return knowledge.LoadDir(k.dir)
+}
+
+// buildIndex loads the stories and builds a snapshot with the offline
+// default settings.
+func (k *knowledgeFlags) buildIndex(ctx context.Context) (*retrieval.Index, error) {
+	stories, err := k.stories()
+	if err != nil {
+		return nil, err
+	}
+	return retrieval.Build(ctx, stories, defaultOptions())
+}
+
+func defaultOptions() retrieval.Options {
+	return retrieval.Options{}
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("ask 'who?' --json" as well as "ask --json 'who?'").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {
+	fs := newFlagSet("ask", stderr)
+	var kf knowledgeFlags
+	kf.register(fs)
+	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("ask needs a question, for example: storybot ask \"who favors strikes?\"")
+	}
+	question := strings.Join(pos, " ")
+	if _, err := retrieval.CleanQuestion(question); err != nil {
+		return err
+	}
+	ix, err := kf.buildIndex(ctx)
+	if err != nil {
+		return err
+	}
+	a, err := ix.Ask(ctx, question)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(a)
+	}
+	printAnswer(stdout, a)
+	return nil
+}
+
+func printAnswer(w io.Writer, a *retrieval.Answer) {
+	if !a.Found {
+		fmt.Fprintln(w, a.Text)
+		if a.Closest != nil {
+			fmt.Fprintf(w, "\nThe closest passage, which does not answer the question (%s, paragraph %d):\n  %q\n",
+				a.Closest.Title, a.Closest.Paragraph, a.Closest.Quote)
+		}
+	} else {
+		for _, c := range a.Citations {
+			fmt.Fprintf(w, "“%s” [%d]\n", c.Quote, c.N)
+		}
+		fmt.Fprintln(w, "\nSources:")
+		for _, c := range a.Citations {
+			fmt.Fprintf(w, "[%d] %s — paragraph %d, sentence %d\n", c.N, sourceName(c), c.Paragraph, c.Sentence)
+			if c.URL != "" {
+				fmt.Fprintf(w, "    %s\n", c.URL)
+			}
+		}
+	}
+	if a.Note != "" {
+		fmt.Fprintf(w, "\nNote: %s\n", a.Note)
+	}
+}
+
+func sourceName(c retrieval.Citation) string {
+	switch {
+	case c.Publisher != "" && c.Year != 0:
+		return fmt.Sprintf("%s (%s, %d)", c.Title, c.Publisher, c.Year)
+	case c.Publisher != "":
+		return fmt.Sprintf("%s (%s)", c.Title, c.Publisher)
+	}
+	return c.Title
+}
+
+type sourceInfo struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Publisher string `json:"publisher,omitempty"`
+	Year      int    `json:"year,omitempty"`
+	URL       string `json:"url,omitempty"`
+	Path      string `json:"path"`
+	Chunks    int    `json:"chunks"`
+}
+
+func runSources(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {
+	fs := newFlagSet("sources", stderr)
+	var kf knowledgeFlags
+	kf.register(fs)
+	asJSON := fs.Bool("json", false, "print the list as JSON")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("sources takes no arguments, got %q", pos[0])
+	}
+	ix, err := kf.buildIndex(ctx)
+	if err != nil {
+		return err
+	}
+	counts := ix.StoryChunks()
+	var list []sourceInfo
+	for _, s := range ix.Stories() {
+		list = append(list, sourceInfo{s.ID, s.Title, s.Publisher, s.Year, s.URL, s.Path, counts[s.ID]})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"index": ix.Version(), "stories": list})
+	}
+	for _, s := range list {
+		fmt.Fprintf(stdout, "%s\n  id %s, %d chunks, from %s\n", sourceName(retrieval.Citation{Title: s.Title, Publisher: s.Publisher, Year: s.Year}), s.ID, s.Chunks, s.Path)
+	}
+	fmt.Fprintf(stdout, "index %s\n", ix.Version())
+	return nil
+}

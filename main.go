@@ -1,0 +1,67 @@
+// Command storybot answers questions about news stories, quoting the passages
+// it answers from. It runs as a Discord bot or on the command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "storybot:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage marks command-line mistakes (exit status 2).
+var errUsage = errors.New("usage")
+
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+const usage = `storybot answers questions about news stories and cites the passages.
+
+Usage:
+  storybot ask [--json] [--knowledge DIR] QUESTION   answer one question
+  storybot sources [--json] [--knowledge DIR]        list the stories
+  storybot eval [--json] [--abstain-test] FILE.json  measure answer quality on a SQuAD-format set
+  storybot help                                      show this help
+
+Without --knowledge, storybot answers from the story built into it.
+`
+
+// run is the whole program, testable: arguments, streams and environment
+// come in; an error comes out.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "ask":
+		return runAsk(ctx, rest, stdout, stderr, getenv)
+	case "sources":
+		return runSources(ctx, rest, stdout, stderr, getenv)
+	case "eval":
+		return runEval(ctx, rest, stdout, stderr, getenv)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError("unknown command %q", cmd)
+}

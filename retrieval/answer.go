@@ -1,0 +1,399 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Answer is what storybot says to a question: quoted sentences with numbered
+// citations, or a plain statement that the stories do not say.
+type Answer struct {
+	Question string `json:"question"`
+	// Found is false when no sentence answers well enough; Text then says
+	// so, and Closest may point at the nearest passage.
+	Found     bool       `json:"found"`
+	Text      string     `json:"text"`
+	Citations []Citation `json:"citations"`
+	Closest   *Citation  `json:"closest,omitempty"`
+	// Note explains a degraded answer, such as a provider that timed out.
+	Note string `json:"note,omitempty"`
+	// Score is the best sentence's share of the question's weighted terms
+	// (0–1), the figure the decline threshold is applied to.
+	Score float64       `json:"score"`
+	Index string        `json:"index"`
+	Took  time.Duration `json:"took_ns"`
+}
+
+// Citation locates one quoted sentence in its story.
+type Citation struct {
+	N         int    `json:"n"`
+	StoryID   string `json:"story_id"`
+	Title     string `json:"title"`
+	Publisher string `json:"publisher,omitempty"`
+	Year      int    `json:"year,omitempty"`
+	URL       string `json:"url,omitempty"`
+	Paragraph int    `json:"paragraph"`
+	Sentence  int    `json:"sentence"`
+	Quote     string `json:"quote"`
+	// Start and End are byte offsets of Quote in the story's body.
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	ChunkID string `json:"chunk_id"`
+}
+
+// NotFoundText is how an answer declines. It reads as an answer, not an error.
+func notFoundText(stories int) string {
+	if stories == 1 {
+		return "The story does not say."
+	}
+	return "None of the stories say."
+}
+
+// partialCredit is what a word of the same family counts for: "mexican" for
+// "mexico".
+const partialCredit = 0.8
+
+const maxSupporting = 2
+
+// wordSimilarity is offered by embedders that know single words (word
+// vectors). It lets "favors" count for "supports" when scoring sentences.
+type wordSimilarity interface {
+	WordSimilarity(a, b string) float32
+}
+
+// minWordSimilarity is the cosine below which two words are not taken as
+// paraphrases of each other.
+const minWordSimilarity = 0.5
+
+// Ask answers a question from the snapshot. Bad questions return one of the
+// Err* values; a question the stories do not answer is an Answer with Found
+// false, not an error.
+func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
+	start := time.Now()
+	q, err := CleanQuestion(question)
+	if err != nil {
+		return nil, err
+	}
+	res, qvec, err := ix.search(ctx, q, ix.opts.TopK)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	a := &Answer{Question: q, Index: ix.version}
+	if res.Degraded != nil {
+		a.Note = "Semantic search was unavailable, so this answer comes from keyword search alone."
+	}
+	qi := ix.analyze(q)
+	qi.vec = qvec
+	cands := ix.score(qi, res.Hits)
+	if len(cands) == 0 || cands[0].coverage < ix.opts.DeclineBelow {
+		a.Text = notFoundText(len(ix.stories))
+		if len(cands) > 0 && cands[0].coverage > 0 {
+			c := ix.citation(cands[0], 0)
+			a.Closest = &c
+			a.Score = cands[0].coverage
+		}
+		a.Took = time.Since(start)
+		return a, nil
+	}
+	// The best sentence is [1]: the answer first, then what supports it.
+	picked := ix.pickSupporting(qi, cands)
+	var text strings.Builder
+	for n, c := range picked {
+		cit := ix.citation(c, n+1)
+		a.Citations = append(a.Citations, cit)
+		if n > 0 {
+			text.WriteByte(' ')
+		}
+		fmt.Fprintf(&text, "%s [%d]", cit.Quote, n+1)
+	}
+	a.Found = true
+	a.Text = text.String()
+	a.Score = cands[0].coverage
+	a.Took = time.Since(start)
+	return a, nil
+}
+
+// questionInfo is a question prepared for scoring sentences.
+type questionInfo struct {
+	kind    questionType
+	terms   []string  // distinct stems
+	words   []string  // the unstemmed word of each term, for word vectors
+	weights []float64 // IDF over the snapshot's sentences
+	total   float64
+	lower   map[string]bool // every word of the question, lower case
+	vec     []float32       // the question's vector; nil without an embedder
+}
+
+// semantic is the cosine of the question and sentence g, or 0 when either
+// has no vector.
+func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
+	if qi.vec == nil || sentVecs == nil {
+		return 0
+	}
+	return cosine(qi.vec, sentVecs[g])
+}
+
+func (ix *Index) analyze(q string) questionInfo {
+	qi := questionInfo{kind: classify(q), lower: map[string]bool{}}
+	for _, w := range words(q) {
+		qi.lower[w] = true
+		if stopWords[w] {
+			continue
+		}
+		t := stem(w)
+		if contains(qi.terms, t) {
+			continue
+		}
+		qi.terms = append(qi.terms, t)
+		qi.words = append(qi.words, w)
+		idf := ix.sentIDF.idf(t)
+		qi.weights = append(qi.weights, idf)
+		qi.total += idf
+	}
+	return qi
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// candidate is a sentence of a retrieved passage, scored for the question.
+type candidate struct {
+	sentence int // global sentence index
+	chunk    int // best-ranked chunk holding it
+	coverage float64
+	cue      bool
+	features features
+	score    float64
+}
+
+// score gathers the sentences of the retrieved chunks and scores each, best
+// first.
+func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
+	if qi.total == 0 || len(hits) == 0 {
+		return nil
+	}
+	seen := map[int]bool{}
+	var out []candidate
+	sim, _ := ix.opts.Embedder.(wordSimilarity)
+	for rank, h := range hits {
+		c := ix.chunks[h.Chunk]
+		base := ix.storyBase[c.Story]
+		for g := base + c.First; g <= base+c.Last; g++ {
+			if seen[g] {
+				continue
+			}
+			seen[g] = true
+			cand := candidate{sentence: g, chunk: h.Chunk}
+			cand.coverage = ix.coverage(qi, g, sim)
+			cand.cue = hasAnswerCue(qi.kind, ix.sentenceText(g), qi.lower)
+			f := &cand.features
+			f[fCoverage] = cand.coverage
+			f[fBigram] = bigrams(qi.terms, ix.sentTerms[g])
+			f[fCue] = b2f(cand.cue)
+			f[fRank] = 1 / float64(rank+1)
+			f[fChunkScore] = h.Score / hits[0].Score
+			f[fLength] = math.Log1p(float64(len(ix.sentTerms[g])))
+			f[fNeighbor] = ix.neighborCoverage(qi, g, sim)
+			f[fSemantic] = qi.semantic(ix.sentVecs, g)
+			cand.score = f.dot(pickerWeights)
+			out = append(out, cand)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// neighborCoverage is the best coverage of the sentences just before and
+// after g in the same paragraph: an answer sentence often follows the one
+// that repeats the question's words.
+func (ix *Index) neighborCoverage(qi questionInfo, g int, sim wordSimilarity) float64 {
+	best := 0.0
+	for _, n := range []int{g - 1, g + 1} {
+		if n < 0 || n >= len(ix.sentences) || ix.sentences[n].story != ix.sentences[g].story || ix.sentences[n].Paragraph != ix.sentences[g].Paragraph {
+			continue
+		}
+		best = max(best, ix.coverage(qi, n, sim))
+	}
+	return best
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// coverage is the IDF-weighted share of the question's terms that sentence g
+// holds: exactly, as a word of the same family, or (with word vectors) as a
+// close paraphrase.
+func (ix *Index) coverage(qi questionInfo, g int, sim wordSimilarity) float64 {
+	st := ix.sentTerms[g]
+	var got float64
+	for i, t := range qi.terms {
+		best := 0.0
+		for _, s := range st {
+			if s == t {
+				best = 1
+				break
+			}
+			if best < partialCredit && sameFamily(s, t) {
+				best = partialCredit
+			}
+		}
+		if best < partialCredit && sim != nil {
+			for _, w := range words(ix.sentenceText(g)) {
+				if stopWords[w] {
+					continue
+				}
+				if v := float64(sim.WordSimilarity(qi.words[i], w)); v >= minWordSimilarity && v > best {
+					best = v
+				}
+			}
+		}
+		got += best * qi.weights[i]
+	}
+	return got / qi.total
+}
+
+// sameFamily is a cheap morphology check the stemmer misses: "mexican" and
+// "mexico" share a long prefix.
+func sameFamily(a, b string) bool {
+	short := min(len(a), len(b))
+	if short < 5 {
+		return false
+	}
+	n := 0
+	for n < short && a[n] == b[n] {
+		n++
+	}
+	return n >= 5 && float64(n) >= 0.8*float64(short)
+}
+
+// pickSupporting chooses the best sentence and up to maxSupporting more by
+// maximal marginal relevance: relevant to the question, not a repeat of what
+// is already quoted. A neighbour that supplies what the best sentence lacks
+// ("who" answered by a name in the next sentence) is preferred.
+func (ix *Index) pickSupporting(qi questionInfo, cands []candidate) []candidate {
+	best := cands[0]
+	picked := []candidate{best}
+	used := map[int]bool{best.sentence: true}
+	for len(picked) < 1+maxSupporting {
+		bestMMR, bestI := -1.0, -1
+		for i, c := range cands {
+			if used[c.sentence] {
+				continue
+			}
+			rel := c.score / best.score
+			red := 0.0
+			for _, p := range picked {
+				red = max(red, overlap(ix.sentTerms[c.sentence], ix.sentTerms[p.sentence]))
+			}
+			complement := qi.kind != askOther && !best.cue && c.cue && ix.near(best.sentence, c.sentence)
+			strong := rel >= 0.8 && c.coverage >= ix.opts.DeclineBelow
+			if !complement && !strong {
+				continue
+			}
+			mmr := 0.7*rel - 0.3*red
+			if complement {
+				mmr += 0.5
+			}
+			if mmr > bestMMR {
+				bestMMR, bestI = mmr, i
+			}
+		}
+		if bestI < 0 || bestMMR <= 0 {
+			break
+		}
+		picked = append(picked, cands[bestI])
+		used[cands[bestI].sentence] = true
+		if !best.cue && cands[bestI].cue {
+			best.cue = true // the gap is filled; no second complement
+		}
+	}
+	return picked
+}
+
+// near reports sentences of the same story at most two apart.
+func (ix *Index) near(a, b int) bool {
+	sa, sb := ix.sentences[a], ix.sentences[b]
+	return sa.story == sb.story && b-a <= 2 && a-b <= 2
+}
+
+// overlap is the Jaccard similarity of two term lists.
+func overlap(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	set := make(map[string]bool, len(a))
+	for _, t := range a {
+		set[t] = true
+	}
+	inter, union := 0, len(set)
+	seen := map[string]bool{}
+	for _, t := range b {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if set[t] {
+			inter++
+		} else {
+			union++
+		}
+	}
+	return float64(inter) / float64(union)
+}
+
+func (ix *Index) sentenceText(g int) string {
+	s := ix.sentences[g]
+	return ix.stories[s.story].Body[s.Start:s.End]
+}
+
+func (ix *Index) citation(c candidate, n int) Citation {
+	s := ix.sentences[c.sentence]
+	st := ix.stories[s.story]
+	return Citation{
+		N:         n,
+		StoryID:   st.ID,
+		Title:     st.Title,
+		Publisher: st.Publisher,
+		Year:      st.Year,
+		URL:       st.URL,
+		Paragraph: s.Paragraph,
+		Sentence:  s.Number,
+		Quote:     st.Body[s.Start:s.End],
+		Start:     s.Start,
+		End:       s.End,
+		ChunkID:   ix.chunks[c.chunk].ID,
+	}
+}
+
+// bigrams is the share of the question's adjacent term pairs that occur
+// adjacent in the sentence.
+func bigrams(q, s []string) float64 {
+	if len(q) < 2 {
+		return 0
+	}
+	pairs := map[[2]string]bool{}
+	for i := 0; i+1 < len(s); i++ {
+		pairs[[2]string{s[i], s[i+1]}] = true
+	}
+	n := 0
+	for i := 0; i+1 < len(q); i++ {
+		if pairs[[2]string{q[i], q[i+1]}] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(q)-1)
+}

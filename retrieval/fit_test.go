@@ -1,0 +1,203 @@
+package retrieval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+// TestFitPicker fits the sentence picker's weights (pickerWeights) on a
+// SQuAD-format file. It is a tool, not a check, and runs only when asked:
+//
+//	STORYBOT_FIT=../testdata/eval/xquad-questions-full-articles.json go test ./retrieval -run TestFitPicker -v
+//
+// It reports, with two-fold cross-validation over articles, how often the
+// top-scored candidate sentence holds a gold answer, for the current weights
+// and for fitted ones, then prints weights fitted on every article.
+func TestFitPicker(t *testing.T) {
+	path := os.Getenv("STORYBOT_FIT")
+	if path == "" {
+		t.Skip("set STORYBOT_FIT to a SQuAD-format file to fit the picker's weights")
+	}
+	groups := fitGroups(t, path, testOptions())
+	var even, odd [][]fitCandidate
+	for i, g := range groups {
+		if g.article%2 == 0 {
+			even = append(even, groups[i].cands)
+		} else {
+			odd = append(odd, groups[i].cands)
+		}
+	}
+	all := append(append([][]fitCandidate{}, even...), odd...)
+	t.Logf("questions with a gold candidate: %d of %d", len(all), len(groups))
+	t.Logf("current weights: top-1 holds gold %.1f%%", fitAccuracy(all, pickerWeights))
+	wEven := fitSoftmax(even)
+	wOdd := fitSoftmax(odd)
+	t.Logf("fit on even articles, test on odd: %.1f%% (train %.1f%%)", fitAccuracy(odd, wEven), fitAccuracy(even, wEven))
+	t.Logf("fit on odd articles, test on even: %.1f%% (train %.1f%%)", fitAccuracy(even, wOdd), fitAccuracy(odd, wOdd))
+	w := fitSoftmax(all)
+	t.Logf("fit on all: %.1f%%", fitAccuracy(all, w))
+	var b strings.Builder
+	for i, name := range featureNames {
+		fmt.Fprintf(&b, "\n\tf%s: %.3f, // %s", goName(name), w[i], name)
+	}
+	t.Logf("pickerWeights = features{%s\n}", b.String())
+}
+
+// testOptions are the options the fit and the eval use.
+func testOptions() Options { return Options{Embedder: fitEmbedder} }
+
+// fitEmbedder is the embedder the fit runs with; set by a build that has one.
+var fitEmbedder Embedder
+
+func goName(s string) string {
+	parts := strings.Split(s, "_")
+	for i, p := range parts {
+		parts[i] = strings.ToUpper(p[:1]) + p[1:]
+	}
+	return strings.Join(parts, "")
+}
+
+type fitCandidate struct {
+	f    features
+	gold bool
+}
+
+type fitGroup struct {
+	article int
+	cands   []fitCandidate
+}
+
+func fitGroups(t *testing.T, path string, opts Options) []fitGroup {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Data []struct {
+			Title      string
+			Paragraphs []struct {
+				Context string
+				QAs     []struct {
+					Question string
+					Answers  []struct{ Text string }
+				} `json:"qas"`
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var groups []fitGroup
+	for ai, a := range d.Data {
+		var contexts []string
+		for _, p := range a.Paragraphs {
+			contexts = append(contexts, strings.TrimSpace(p.Context))
+		}
+		story := &knowledge.Story{ID: "a", Title: a.Title, Body: strings.Join(contexts, "\n\n")}
+		ix, err := Build(ctx, []*knowledge.Story{story}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range a.Paragraphs {
+			for _, q := range p.QAs {
+				res, qvec, err := ix.search(ctx, q.Question, ix.opts.TopK)
+				if err != nil {
+					t.Fatal(err)
+				}
+				qi := ix.analyze(q.Question)
+				qi.vec = qvec
+				g := fitGroup{article: ai}
+				anyGold := false
+				for _, c := range ix.score(qi, res.Hits) {
+					gold := false
+					for _, ans := range q.Answers {
+						gold = gold || strings.Contains(ix.sentenceText(c.sentence), ans.Text)
+					}
+					anyGold = anyGold || gold
+					g.cands = append(g.cands, fitCandidate{c.features, gold})
+				}
+				if !anyGold {
+					g.cands = nil // nothing to learn from; counted in the total only
+				}
+				groups = append(groups, g)
+			}
+		}
+	}
+	var out []fitGroup
+	for _, g := range groups {
+		if g.cands != nil {
+			out = append(out, g)
+		}
+	}
+	t.Logf("%d questions, %d with a gold candidate", len(groups), len(out))
+	return out
+}
+
+func fitAccuracy(groups [][]fitCandidate, w features) float64 {
+	right := 0
+	for _, g := range groups {
+		best, bi := math.Inf(-1), -1
+		for i, c := range g {
+			if s := c.f.dot(w); s > best {
+				best, bi = s, i
+			}
+		}
+		if bi >= 0 && g[bi].gold {
+			right++
+		}
+	}
+	return 100 * float64(right) / float64(max(1, len(groups)))
+}
+
+// fitSoftmax maximises the listwise likelihood that the gold sentences score
+// highest among each question's candidates, with a little L2 so weights stay
+// small and readable. Full-batch gradient ascent: the data is small.
+func fitSoftmax(groups [][]fitCandidate) features {
+	var w features
+	w[fCoverage] = 1
+	const (
+		rate   = 0.5
+		l2     = 1e-3
+		rounds = 400
+	)
+	for range rounds {
+		var grad features
+		for _, g := range groups {
+			maxS := math.Inf(-1)
+			for _, c := range g {
+				maxS = max(maxS, c.f.dot(w))
+			}
+			var z, zGold float64
+			var ex, exGold features
+			for _, c := range g {
+				e := math.Exp(c.f.dot(w) - maxS)
+				z += e
+				for i := range ex {
+					ex[i] += e * c.f[i]
+				}
+				if c.gold {
+					zGold += e
+					for i := range exGold {
+						exGold[i] += e * c.f[i]
+					}
+				}
+			}
+			for i := range grad {
+				grad[i] += exGold[i]/zGold - ex[i]/z
+			}
+		}
+		for i := range w {
+			w[i] += rate * (grad[i]/float64(len(groups)) - l2*w[i])
+		}
+	}
+	return w
+}

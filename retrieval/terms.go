@@ -1,0 +1,94 @@
+package retrieval
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// words splits text into lower-case words: runs of letters and digits, with
+// possessive "'s" dropped so "Trump's" and "Trump" match.
+func words(text string) []string {
+	var out []string
+	start := -1
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		w := strings.ToLower(text[start:end])
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		w = strings.Trim(w, "'’")
+		if w != "" {
+			out = append(out, w)
+		}
+		start = -1
+	}
+	for i, r := range text {
+		inWord := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+		// An apostrophe inside a word ("don't", "Trump's") stays in it.
+		if (r == '\'' || r == '’') && start >= 0 {
+			inWord = true
+		}
+		if inWord {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+	}
+	flush(len(text))
+	return out
+}
+
+// stemCache memoises Snowball stems: a corpus repeats its words, and stemming
+// is the hot part of indexing.
+var stemCache sync.Map
+
+func stem(w string) string {
+	if v, ok := stemCache.Load(w); ok {
+		return v.(string)
+	}
+	s := english.Stem(w, false)
+	if s == "" {
+		s = w
+	}
+	stemCache.Store(w, s)
+	return s
+}
+
+// Terms turns text into index terms: words without stop words, stemmed
+// ("strikes" → "strike", "favors" → "favor").
+func Terms(text string) []string {
+	ws := words(text)
+	out := ws[:0]
+	for _, w := range ws {
+		if stopWords[w] {
+			continue
+		}
+		out = append(out, stem(w))
+	}
+	return out
+}
+
+// stopWords carry no topic: function words, question words and the auxiliary
+// verbs questions are built from ("who did", "what is").
+var stopWords = toSet(
+	"a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and",
+	"any", "are", "as", "at", "be", "because", "been", "before", "being", "below",
+	"between", "both", "but", "by", "can", "could", "did", "do", "does", "doing",
+	"down", "during", "each", "few", "for", "from", "further", "had", "has", "have",
+	"having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how",
+	"i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most",
+	"my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or",
+	"other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should",
+	"so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves",
+	"then", "there", "these", "they", "this", "those", "through", "to", "too", "under",
+	"until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
+	"while", "who", "whom", "whose", "why", "will", "with", "would", "you", "your",
+	"yours", "yourself", "yourselves", "s", "t", "don't", "doesn't", "didn't", "isn't",
+	"wasn't", "aren't", "weren't", "won't", "can't", "according", "said", "says",
+	"many", "much", "kind", "type", "name", "named", "called",
+)

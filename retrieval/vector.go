@@ -1,0 +1,125 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/philippgille/chromem-go"
+)
+
+// vectorIndex is the semantic leg: a chromem-go collection of chunk vectors.
+// Vectors are always computed before they reach chromem (through the cache),
+// so the collection's embedding function is one that refuses: chromem would
+// otherwise treat a nil function as "call OpenAI".
+type vectorIndex struct {
+	coll *chromem.Collection
+	dims int
+}
+
+var errNoEmbeddingFunc = errors.New("storybot computes embeddings before chromem; the collection must not embed")
+
+func refuseToEmbed(context.Context, string) ([]float32, error) { return nil, errNoEmbeddingFunc }
+
+// newVectorIndex adds vecs[i] as document i. Zero vectors carry no signal and
+// would turn into NaN when chromem normalises them, so they are left out.
+func newVectorIndex(ctx context.Context, vecs [][]float32) (*vectorIndex, error) {
+	db := chromem.NewDB()
+	coll, err := db.CreateCollection("chunks", nil, refuseToEmbed)
+	if err != nil {
+		return nil, fmt.Errorf("create vector collection: %w", err)
+	}
+	v := &vectorIndex{coll: coll}
+	docs := make([]chromem.Document, 0, len(vecs))
+	for i, vec := range vecs {
+		if isZero(vec) {
+			continue
+		}
+		if v.dims == 0 {
+			v.dims = len(vec)
+		}
+		if len(vec) != v.dims {
+			return nil, fmt.Errorf("vector %d has %d dimensions, want %d", i, len(vec), v.dims)
+		}
+		if !isFinite(vec) {
+			return nil, fmt.Errorf("vector %d holds NaN or Inf", i)
+		}
+		docs = append(docs, chromem.Document{ID: strconv.Itoa(i), Embedding: vec})
+	}
+	if len(docs) > 0 {
+		if err := coll.AddDocuments(ctx, docs, 4); err != nil {
+			return nil, fmt.Errorf("add vectors: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// search returns up to k documents by cosine similarity, best first. A zero
+// query vector (nothing known in the question) returns nothing.
+func (v *vectorIndex) search(ctx context.Context, q []float32, k int) ([]scored, error) {
+	n := v.coll.Count()
+	if n == 0 || isZero(q) || k <= 0 {
+		return nil, nil
+	}
+	if len(q) != v.dims {
+		return nil, fmt.Errorf("query vector has %d dimensions, index has %d", len(q), v.dims)
+	}
+	if !isFinite(q) {
+		return nil, errors.New("query vector holds NaN or Inf")
+	}
+	// chromem refuses nResults > Count().
+	res, err := v.coll.QueryWithOptions(ctx, chromem.QueryOptions{
+		QueryEmbedding: q,
+		NResults:       min(k, n),
+		// No negative query; the mode is set so chromem never guesses one.
+		Negative: chromem.NegativeQueryOptions{Mode: chromem.NEGATIVE_MODE_FILTER},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vector query: %w", err)
+	}
+	out := make([]scored, 0, len(res))
+	for _, r := range res {
+		d, err := strconv.Atoi(r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("vector query: bad id %q", r.ID)
+		}
+		out = append(out, scored{d, float64(r.Similarity)})
+	}
+	return out, nil
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func isFinite(v []float32) bool {
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return 0
+	}
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
