@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"storybot/knowledge"
 	"storybot/retrieval"
+	"storybot/retrieval/wordvec"
 )
 
 // knowledgeFlags are the flags every command that reads stories shares.
@@ -38,8 +40,28 @@ func (k *knowledgeFlags) buildIndex(ctx context.Context) (*retrieval.Index, erro
 	return retrieval.Build(ctx, stories, defaultOptions())
 }
 
+// defaultOptions are the offline defaults: BM25 fused with GloVe word
+// vectors, chosen by measurement (README, "Quality").
 func defaultOptions() retrieval.Options {
-	return retrieval.Options{}
+	return retrieval.Options{Embedder: defaultEmbedder()}
+}
+
+var (
+	embedderOnce sync.Once
+	embedder     *wordvec.Embedder
+)
+
+// defaultEmbedder loads the word vectors once per process. The table is
+// part of the binary; failing to parse it is a build defect.
+func defaultEmbedder() retrieval.Embedder {
+	embedderOnce.Do(func() {
+		e, err := wordvec.New()
+		if err != nil {
+			panic(fmt.Sprintf("built-in word vectors: %v", err))
+		}
+		embedder = e
+	})
+	return embedder
 }
 
 // parseInterleaved parses flags that may come before or after positional

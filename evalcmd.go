@@ -107,6 +107,8 @@ func (t *tuning) apply(o *retrieval.Options) error {
 	case "":
 	case "none":
 		o.Embedder = nil
+	case "glove":
+		o.Embedder = defaultEmbedder()
 	default:
 		return usageError("--embedder must be glove or none, not %q", *t.embedder)
 	}

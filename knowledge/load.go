@@ -142,12 +142,17 @@ func readStory(fsys fs.FS, p string) (*Story, error) {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	defer f.Close()
+	tooBig := fmt.Errorf("%s: file is larger than the %d MB limit for a story", p, MaxFileSize>>20)
+	if info, err := f.Stat(); err == nil && info.Size() > MaxFileSize {
+		return nil, tooBig
+	}
+	// The limit applies while reading too: a file may grow after Stat.
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s: file is larger than the %d MB limit for a story", p, MaxFileSize>>20)
+		return nil, tooBig
 	}
 	s, err := Parse(data)
 	if err != nil {

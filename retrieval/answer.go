@@ -21,8 +21,9 @@ type Answer struct {
 	Closest   *Citation  `json:"closest,omitempty"`
 	// Note explains a degraded answer, such as a provider that timed out.
 	Note string `json:"note,omitempty"`
-	// Score is the best sentence's share of the question's weighted terms
-	// (0–1), the figure the decline threshold is applied to.
+	// Score is the best sentence's answerability (its share of the
+	// question's weighted terms plus half its cosine with the question), the
+	// figure the decline threshold is applied to.
 	Score float64       `json:"score"`
 	Index string        `json:"index"`
 	Took  time.Duration `json:"took_ns"`
@@ -59,16 +60,6 @@ const partialCredit = 0.8
 
 const maxSupporting = 2
 
-// wordSimilarity is offered by embedders that know single words (word
-// vectors). It lets "favors" count for "supports" when scoring sentences.
-type wordSimilarity interface {
-	WordSimilarity(a, b string) float32
-}
-
-// minWordSimilarity is the cosine below which two words are not taken as
-// paraphrases of each other.
-const minWordSimilarity = 0.5
-
 // Ask answers a question from the snapshot. Bad questions return one of the
 // Err* values; a question the stories do not answer is an Answer with Found
 // false, not an error.
@@ -89,12 +80,12 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	qi := ix.analyze(q)
 	qi.vec = qvec
 	cands := ix.score(qi, res.Hits)
-	if len(cands) == 0 || cands[0].coverage < ix.opts.DeclineBelow {
+	if len(cands) == 0 || cands[0].answerability() < ix.opts.DeclineBelow {
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 && cands[0].coverage > 0 {
 			c := ix.citation(cands[0], 0)
 			a.Closest = &c
-			a.Score = cands[0].coverage
+			a.Score = cands[0].answerability()
 		}
 		a.Took = time.Since(start)
 		return a, nil
@@ -112,20 +103,22 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	a.Found = true
 	a.Text = text.String()
-	a.Score = cands[0].coverage
+	a.Score = cands[0].answerability()
 	a.Took = time.Since(start)
 	return a, nil
 }
 
 // questionInfo is a question prepared for scoring sentences.
 type questionInfo struct {
-	kind    questionType
-	terms   []string  // distinct stems
-	words   []string  // the unstemmed word of each term, for word vectors
-	weights []float64 // IDF over the snapshot's sentences
-	total   float64
-	lower   map[string]bool // every word of the question, lower case
-	vec     []float32       // the question's vector; nil without an embedder
+	kind     questionType
+	terms    []string  // distinct stems
+	words    []string  // the unstemmed word of each term, for word vectors
+	weights  []float64 // IDF over the snapshot's sentences
+	total    float64
+	lower    map[string]bool // every word of the question, lower case
+	allWords []string        // every word of the question in order, lower case
+	rarest   string          // the term with the highest IDF
+	vec      []float32       // the question's vector; nil without an embedder
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
@@ -139,7 +132,9 @@ func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
 
 func (ix *Index) analyze(q string) questionInfo {
 	qi := questionInfo{kind: classify(q), lower: map[string]bool{}}
-	for _, w := range words(q) {
+	qi.allWords = words(q)
+	rarestIDF := 0.0
+	for _, w := range qi.allWords {
 		qi.lower[w] = true
 		if stopWords[w] {
 			continue
@@ -149,10 +144,12 @@ func (ix *Index) analyze(q string) questionInfo {
 			continue
 		}
 		qi.terms = append(qi.terms, t)
-		qi.words = append(qi.words, w)
 		idf := ix.sentIDF.idf(t)
 		qi.weights = append(qi.weights, idf)
 		qi.total += idf
+		if idf > rarestIDF {
+			rarestIDF, qi.rarest = idf, t
+		}
 	}
 	return qi
 }
@@ -184,7 +181,6 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 	}
 	seen := map[int]bool{}
 	var out []candidate
-	sim, _ := ix.opts.Embedder.(wordSimilarity)
 	for rank, h := range hits {
 		c := ix.chunks[h.Chunk]
 		base := ix.storyBase[c.Story]
@@ -194,7 +190,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			}
 			seen[g] = true
 			cand := candidate{sentence: g, chunk: h.Chunk}
-			cand.coverage = ix.coverage(qi, g, sim)
+			cand.coverage = ix.coverage(qi, g)
 			cand.cue = hasAnswerCue(qi.kind, ix.sentenceText(g), qi.lower)
 			f := &cand.features
 			f[fCoverage] = cand.coverage
@@ -203,8 +199,12 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			f[fRank] = 1 / float64(rank+1)
 			f[fChunkScore] = h.Score / hits[0].Score
 			f[fLength] = math.Log1p(float64(len(ix.sentTerms[g])))
-			f[fNeighbor] = ix.neighborCoverage(qi, g, sim)
+			f[fNeighbor] = ix.neighborCoverage(qi, g)
 			f[fSemantic] = qi.semantic(ix.sentVecs, g)
+			if n := len(qi.allWords); n > 1 {
+				f[fPhrase] = float64(longestRun(qi.allWords, words(ix.sentenceText(g)))) / float64(n)
+			}
+			f[fRarest] = b2f(contains(ix.sentTerms[g], qi.rarest))
 			cand.score = f.dot(pickerWeights)
 			out = append(out, cand)
 		}
@@ -216,13 +216,13 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 // neighborCoverage is the best coverage of the sentences just before and
 // after g in the same paragraph: an answer sentence often follows the one
 // that repeats the question's words.
-func (ix *Index) neighborCoverage(qi questionInfo, g int, sim wordSimilarity) float64 {
+func (ix *Index) neighborCoverage(qi questionInfo, g int) float64 {
 	best := 0.0
 	for _, n := range []int{g - 1, g + 1} {
 		if n < 0 || n >= len(ix.sentences) || ix.sentences[n].story != ix.sentences[g].story || ix.sentences[n].Paragraph != ix.sentences[g].Paragraph {
 			continue
 		}
-		best = max(best, ix.coverage(qi, n, sim))
+		best = max(best, ix.coverage(qi, n))
 	}
 	return best
 }
@@ -235,9 +235,10 @@ func b2f(b bool) float64 {
 }
 
 // coverage is the IDF-weighted share of the question's terms that sentence g
-// holds: exactly, as a word of the same family, or (with word vectors) as a
-// close paraphrase.
-func (ix *Index) coverage(qi questionInfo, g int, sim wordSimilarity) float64 {
+// holds, exactly or as a word of the same family. Word-vector similarity is
+// deliberately not counted here: it lifts the coverage of unrelated text as
+// much as of paraphrases, and coverage is what the decline rule reads.
+func (ix *Index) coverage(qi questionInfo, g int) float64 {
 	st := ix.sentTerms[g]
 	var got float64
 	for i, t := range qi.terms {
@@ -249,16 +250,6 @@ func (ix *Index) coverage(qi questionInfo, g int, sim wordSimilarity) float64 {
 			}
 			if best < partialCredit && sameFamily(s, t) {
 				best = partialCredit
-			}
-		}
-		if best < partialCredit && sim != nil {
-			for _, w := range words(ix.sentenceText(g)) {
-				if stopWords[w] {
-					continue
-				}
-				if v := float64(sim.WordSimilarity(qi.words[i], w)); v >= minWordSimilarity && v > best {
-					best = v
-				}
 			}
 		}
 		got += best * qi.weights[i]
@@ -299,14 +290,15 @@ func (ix *Index) pickSupporting(qi questionInfo, cands []candidate) []candidate 
 			for _, p := range picked {
 				red = max(red, overlap(ix.sentTerms[c.sentence], ix.sentTerms[p.sentence]))
 			}
-			complement := qi.kind != askOther && !best.cue && c.cue && ix.near(best.sentence, c.sentence)
-			strong := rel >= 0.8 && c.coverage >= ix.opts.DeclineBelow
+			dist := ix.distance(best.sentence, c.sentence)
+			complement := qi.kind != askOther && !best.cue && c.cue && dist <= 2
+			strong := rel >= 0.8 && c.answerability() >= ix.opts.DeclineBelow
 			if !complement && !strong {
 				continue
 			}
 			mmr := 0.7*rel - 0.3*red
 			if complement {
-				mmr += 0.5
+				mmr += 0.5 / float64(dist) // the next sentence before the one after
 			}
 			if mmr > bestMMR {
 				bestMMR, bestI = mmr, i
@@ -324,10 +316,13 @@ func (ix *Index) pickSupporting(qi questionInfo, cands []candidate) []candidate 
 	return picked
 }
 
-// near reports sentences of the same story at most two apart.
-func (ix *Index) near(a, b int) bool {
-	sa, sb := ix.sentences[a], ix.sentences[b]
-	return sa.story == sb.story && b-a <= 2 && a-b <= 2
+// distance counts the sentences between a and b in the same story; sentences
+// of different stories are infinitely far apart.
+func (ix *Index) distance(a, b int) int {
+	if ix.sentences[a].story != ix.sentences[b].story {
+		return math.MaxInt
+	}
+	return max(a-b, b-a)
 }
 
 // overlap is the Jaccard similarity of two term lists.

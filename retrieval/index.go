@@ -36,8 +36,9 @@ type Options struct {
 	VectorWeight float64
 	// TopK is how many passages the answerer reads.
 	TopK int
-	// DeclineBelow is the share of the question's weighted terms the best
-	// sentence must hold; below it the answer is "the story does not say".
+	// DeclineBelow is the answerability the best sentence must reach
+	// (coverage of the question's weighted terms + 0.5·cosine); below it the
+	// answer is "the story does not say".
 	DeclineBelow float64
 	// QueryTimeout bounds the vector leg's query embedding; past it the
 	// question is answered from the lexical ranking alone.
@@ -47,7 +48,7 @@ type Options struct {
 // Defaults, chosen by measurement on the eval sets (see README).
 const (
 	DefaultTopK         = 4
-	DefaultDeclineBelow = 0.45
+	DefaultDeclineBelow = 0.545
 	DefaultVectorWeight = 0.3
 	DefaultQueryTimeout = 2 * time.Second
 )

@@ -13,10 +13,32 @@ const (
 	fLength            // log(1 + terms): long sentences match more by chance
 	fNeighbor          // coverage of the adjacent sentences in the paragraph
 	fSemantic          // cosine of question and sentence vectors (0 without an embedder)
+	fPhrase            // longest run of the question's words (stop words too) in the sentence, relative to the question
+	fRarest            // the question's rarest term is in the sentence
 	nFeatures
 )
 
-var featureNames = [nFeatures]string{"coverage", "bigram", "cue", "rank", "chunk_score", "length", "neighbor", "semantic"}
+var featureNames = [nFeatures]string{"coverage", "bigram", "cue", "rank", "chunk_score", "length", "neighbor", "semantic", "phrase", "rarest"}
+
+// longestRun is the length of the longest run of words that a and b share,
+// in order.
+func longestRun(a, b []string) int {
+	best := 0
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for i := range a {
+		for j := range b {
+			if a[i] == b[j] {
+				cur[j+1] = prev[j] + 1
+				best = max(best, cur[j+1])
+			} else {
+				cur[j+1] = 0
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return best
+}
 
 func (f *features) dot(w features) float64 {
 	s := 0.0
@@ -26,14 +48,31 @@ func (f *features) dot(w features) float64 {
 	return s
 }
 
-// pickerWeights score candidate sentences.
+// pickerWeights score candidate sentences. Fitted by TestFitPicker on the
+// XQuAD full-article set with the default embedder, then divided by the
+// coverage weight so coverage counts 1. Two-fold cross-validation over
+// articles: 84.2% and 76.8% of top-1 picks hold the gold answer, against
+// 79.5% for hand-set weights (coverage 1, bigram 0.2, cue 0.25, rank 0.1).
 var pickerWeights = features{
 	fCoverage:   1,
-	fBigram:     0.2,
-	fCue:        0.25,
-	fRank:       0.1,
-	fChunkScore: 0,
-	fLength:     0,
-	fNeighbor:   0,
-	fSemantic:   0,
+	fBigram:     0.281,
+	fCue:        0.325,
+	fRank:       -0.050,
+	fChunkScore: 0.108,
+	fLength:     0.015,
+	fNeighbor:   0.161,
+	fSemantic:   0.487,
+	fPhrase:     0.242,
+	fRarest:     0,
 }
+
+// answerability is what the decline rule reads: the best sentence's share of
+// the question's weighted terms, plus half its cosine with the question.
+// TestFitDecline chose the semantic weight: at the threshold that declines
+// 96% of off-article questions, coverage alone answers 91.6% of on-article
+// ones, coverage + 0.5·semantic 95.5%.
+func (c *candidate) answerability() float64 {
+	return c.coverage + semanticDeclineWeight*c.features[fSemantic]
+}
+
+const semanticDeclineWeight = 0.5
