@@ -86,3 +86,34 @@ func (c *EmbeddingCache) Embed(ctx context.Context, e Embedder, texts []string) 
 	c.mu.Unlock()
 	return vecs, len(missing), nil
 }
+
+// CachedVector is one cache entry, for saving the cache to disk.
+type CachedVector struct {
+	Embedder string
+	TextHash [sha256.Size]byte
+	Vector   []float32
+}
+
+// Entries lists the cache's vectors, for persistence. The order is
+// unspecified.
+func (c *EmbeddingCache) Entries() []CachedVector {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]CachedVector, 0, len(c.vectors))
+	for k, v := range c.vectors {
+		out = append(out, CachedVector{Embedder: k.embedder, TextHash: k.text, Vector: v})
+	}
+	return out
+}
+
+// Put adds entries, for loading a saved cache.
+func (c *EmbeddingCache) Put(entries ...CachedVector) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range entries {
+		c.vectors[cacheKey{e.Embedder, e.TextHash}] = e.Vector
+	}
+}
+
+// Stats are the cache's hits and misses since it was made.
+func (c *EmbeddingCache) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }

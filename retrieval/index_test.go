@@ -323,3 +323,54 @@ func TestLibraryWithoutIndex(t *testing.T) {
 		t.Errorf("got %v, want ErrNoIndex", err)
 	}
 }
+
+func TestReloadReportsChangesAndKeepsServingOnFailure(t *testing.T) {
+	ctx := context.Background()
+	emb := &bagEmbedder{id: "bag"}
+	a := story("a", "Alpha is first. Alpha leads.")
+	b := story("b", "Beta is second. Beta follows.")
+	ix, err := Build(ctx, []*knowledge.Story{a, b}, Options{Embedder: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := NewLibrary(ix)
+	b2 := story("b", "Beta is second. Beta changed.")
+	c := story("c", "Gamma is new.")
+	rep, err := lib.Reload(ctx, func() ([]*knowledge.Story, error) { return []*knowledge.Story{b2, c}, nil }, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rep.Added, rep.Changed, rep.Removed) != "[c] [b] [a]" {
+		t.Errorf("added %v changed %v removed %v, want [c] [b] [a]", rep.Added, rep.Changed, rep.Removed)
+	}
+	if rep.Embedded != 2 || rep.Version != lib.Current().Version() {
+		t.Errorf("report %+v: want 2 chunks embedded (b's changed one, c's new one) and the new version", rep)
+	}
+	good := lib.Current()
+	_, err = lib.Reload(ctx, func() ([]*knowledge.Story, error) { return nil, errors.New("broken.txt: not UTF-8 text") }, Options{})
+	if err == nil || !strings.Contains(err.Error(), "broken.txt") {
+		t.Errorf("failed reload error: %v", err)
+	}
+	if lib.Current() != good {
+		t.Error("a failed reload replaced the serving snapshot")
+	}
+	emb.fail = errors.New("provider down")
+	_, err = lib.Reload(ctx, func() ([]*knowledge.Story, error) { return []*knowledge.Story{story("d", "Delta text.")}, nil }, Options{})
+	if err == nil || lib.Current() != good {
+		t.Errorf("a reload whose embedding failed: err %v, snapshot replaced %v", err, lib.Current() != good)
+	}
+}
+
+func TestCacheEntriesRoundTrip(t *testing.T) {
+	c := NewEmbeddingCache()
+	emb := &bagEmbedder{id: "bag"}
+	if _, _, err := c.Embed(context.Background(), emb, []string{"one", "two"}); err != nil {
+		t.Fatal(err)
+	}
+	d := NewEmbeddingCache()
+	d.Put(c.Entries()...)
+	_, embedded, err := d.Embed(context.Background(), emb, []string{"two", "one"})
+	if err != nil || embedded != 0 {
+		t.Errorf("restored cache embedded %d texts (err %v), want 0", embedded, err)
+	}
+}

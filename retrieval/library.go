@@ -3,7 +3,13 @@ package retrieval
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"sync"
 	"sync/atomic"
+	"time"
+
+	"storybot/knowledge"
 )
 
 // Library serves the current snapshot. Readers load it with one atomic read
@@ -11,12 +17,16 @@ import (
 // side and swaps it in, so a question never sees half of two snapshots.
 type Library struct {
 	current atomic.Pointer[Index]
+	// reloading serialises reloads: two moderators pressing /reload at once
+	// get two consistent swaps, not interleaved ones.
+	reloading sync.Mutex
+	lastGood  atomic.Pointer[time.Time]
 }
 
 // NewLibrary serves ix.
 func NewLibrary(ix *Index) *Library {
 	l := &Library{}
-	l.current.Store(ix)
+	l.Swap(ix)
 	return l
 }
 
@@ -26,7 +36,19 @@ func (l *Library) Current() *Index { return l.current.Load() }
 
 // Swap serves ix from now on and returns the snapshot it replaced. Questions
 // already running on the old snapshot finish on it.
-func (l *Library) Swap(ix *Index) *Index { return l.current.Swap(ix) }
+func (l *Library) Swap(ix *Index) *Index {
+	now := time.Now()
+	l.lastGood.Store(&now)
+	return l.current.Swap(ix)
+}
+
+// LoadedAt is when the current snapshot was swapped in (zero if none).
+func (l *Library) LoadedAt() time.Time {
+	if t := l.lastGood.Load(); t != nil {
+		return *t
+	}
+	return time.Time{}
+}
 
 // ErrNoIndex is returned when a question arrives before any snapshot loaded.
 var ErrNoIndex = errors.New("no index is loaded yet")
@@ -38,4 +60,68 @@ func (l *Library) Ask(ctx context.Context, question string) (*Answer, error) {
 		return nil, ErrNoIndex
 	}
 	return ix.Ask(ctx, question)
+}
+
+// ReloadReport says what a reload changed.
+type ReloadReport struct {
+	Added    []string      `json:"added"` // story IDs
+	Changed  []string      `json:"changed"`
+	Removed  []string      `json:"removed"`
+	Embedded int           `json:"embedded"` // chunks sent to the embedder
+	Cached   int           `json:"cached"`   // chunks whose vectors were reused
+	Took     time.Duration `json:"took_ns"`
+	Version  string        `json:"version"`
+}
+
+// Reload loads the stories, builds a snapshot with the current snapshot's
+// options (and so its embedding cache: only changed text is embedded), and
+// swaps it in. If loading or building fails, nothing changes and the
+// current snapshot keeps serving. Reloads run one at a time.
+func (l *Library) Reload(ctx context.Context, load func() ([]*knowledge.Story, error), opts Options) (ReloadReport, error) {
+	l.reloading.Lock()
+	defer l.reloading.Unlock()
+	start := time.Now()
+	stories, err := load()
+	if err != nil {
+		return ReloadReport{}, fmt.Errorf("reload: %w", err)
+	}
+	old := l.Current()
+	if old != nil {
+		opts = old.opts
+	}
+	ix, err := Build(ctx, stories, opts)
+	if err != nil {
+		return ReloadReport{}, fmt.Errorf("reload: %w", err)
+	}
+	rep := diffStories(old, ix)
+	rep.Embedded, rep.Cached = ix.stats.Embedded, ix.stats.Cached
+	rep.Version = ix.Version()
+	l.Swap(ix)
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+func diffStories(old, cur *Index) ReloadReport {
+	var rep ReloadReport
+	before := map[string]string{}
+	if old != nil {
+		for _, s := range old.stories {
+			before[s.ID] = s.Hash
+		}
+	}
+	for _, s := range cur.stories {
+		h, ok := before[s.ID]
+		switch {
+		case !ok:
+			rep.Added = append(rep.Added, s.ID)
+		case h != s.Hash:
+			rep.Changed = append(rep.Changed, s.ID)
+		}
+		delete(before, s.ID)
+	}
+	for id := range before {
+		rep.Removed = append(rep.Removed, id)
+	}
+	sort.Strings(rep.Removed)
+	return rep
 }
