@@ -138,6 +138,7 @@ func (t *tuning) apply(o *retrieval.Options) error {
 	}
 	if *t.decline > 0 {
 		o.DeclineBelow = *t.decline
+		o.DeclineBelowLexical = *t.decline
 	}
 	if *t.topK > 0 {
 		o.TopK = *t.topK

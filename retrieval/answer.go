@@ -80,7 +80,11 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	qi := ix.analyze(q)
 	qi.vec = qvec
 	cands := ix.score(qi, res.Hits)
-	if len(cands) == 0 || cands[0].answerability() < ix.opts.DeclineBelow {
+	threshold := ix.opts.DeclineBelow
+	if qvec == nil || isZero(qvec) {
+		threshold = ix.opts.DeclineBelowLexical
+	}
+	if len(cands) == 0 || cands[0].answerability() < threshold {
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 && cands[0].coverage > 0 {
 			c := ix.citation(cands[0], 0)
@@ -91,7 +95,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 		return a, nil
 	}
 	// The best sentence is [1]: the answer first, then what supports it.
-	picked := ix.pickSupporting(qi, cands)
+	picked := ix.pickSupporting(qi, cands, threshold)
 	var text strings.Builder
 	for n, c := range picked {
 		cit := ix.citation(c, n+1)
@@ -275,7 +279,7 @@ func sameFamily(a, b string) bool {
 // maximal marginal relevance: relevant to the question, not a repeat of what
 // is already quoted. A neighbour that supplies what the best sentence lacks
 // ("who" answered by a name in the next sentence) is preferred.
-func (ix *Index) pickSupporting(qi questionInfo, cands []candidate) []candidate {
+func (ix *Index) pickSupporting(qi questionInfo, cands []candidate, threshold float64) []candidate {
 	best := cands[0]
 	picked := []candidate{best}
 	used := map[int]bool{best.sentence: true}
@@ -292,7 +296,7 @@ func (ix *Index) pickSupporting(qi questionInfo, cands []candidate) []candidate 
 			}
 			dist := ix.distance(best.sentence, c.sentence)
 			complement := qi.kind != askOther && !best.cue && c.cue && dist <= 2
-			strong := rel >= 0.8 && c.answerability() >= ix.opts.DeclineBelow
+			strong := rel >= 0.8 && c.answerability() >= threshold
 			if !complement && !strong {
 				continue
 			}

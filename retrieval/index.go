@@ -38,8 +38,11 @@ type Options struct {
 	TopK int
 	// DeclineBelow is the answerability the best sentence must reach
 	// (coverage of the question's weighted terms + 0.5·cosine); below it the
-	// answer is "the story does not say".
-	DeclineBelow float64
+	// answer is "the story does not say". DeclineBelowLexical applies when
+	// the question has no vector (no embedder, or the provider failed), so
+	// answerability is coverage alone.
+	DeclineBelow        float64
+	DeclineBelowLexical float64
 	// QueryTimeout bounds the vector leg's query embedding; past it the
 	// question is answered from the lexical ranking alone.
 	QueryTimeout time.Duration
@@ -49,8 +52,11 @@ type Options struct {
 const (
 	DefaultTopK         = 4
 	DefaultDeclineBelow = 0.545
-	DefaultVectorWeight = 0.3
-	DefaultQueryTimeout = 2 * time.Second
+	// DefaultDeclineBelowLexical is TestFitDecline's threshold for coverage
+	// alone at the same 96% off-article decline rate.
+	DefaultDeclineBelowLexical = 0.36
+	DefaultVectorWeight        = 0.3
+	DefaultQueryTimeout        = 2 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -72,6 +78,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeclineBelow == 0 {
 		o.DeclineBelow = DefaultDeclineBelow
+	}
+	if o.DeclineBelowLexical == 0 {
+		o.DeclineBelowLexical = DefaultDeclineBelowLexical
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout
