@@ -374,3 +374,33 @@ func TestCacheEntriesRoundTrip(t *testing.T) {
 		t.Errorf("restored cache embedded %d texts (err %v), want 0", embedded, err)
 	}
 }
+
+// Odd but valid questions get an answer or a decline, never an error or a
+// panic, and injected markup never reaches a quote (quotes are story text).
+func TestAskOddQuestions(t *testing.T) {
+	ix := buildDefault(t, Options{})
+	for _, q := range []string{
+		"مَن يؤيد الضربات العسكرية؟",                              // right-to-left script
+		"👍🔥 who favors strikes? 💥💥",                               // emoji
+		"who\u200d favors\u200b strikes?",                         // zero-width joiners
+		"@everyone who favors strikes? <@&1>",                     // mention injection
+		"```go\npanic()``` ||spoiler|| [x](https://evil.example)", // markdown
+		strings.Repeat("strikes ", 120),
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Errorf("%.30q: %v", q, err)
+			continue
+		}
+		for _, c := range a.Citations {
+			if strings.ContainsAny(c.Quote, "@`|<") {
+				t.Errorf("%.30q: quote carries markup: %q", q, c.Quote)
+			}
+		}
+	}
+	// Zero-width characters are invisible to the index.
+	a, _ := ix.Ask(context.Background(), "Who is the presi\u200bdent of Mex\u200dico?")
+	if !a.Found || a.Citations[0].Paragraph != 4 {
+		t.Errorf("zero-width characters changed the answer: %+v", a)
+	}
+}
