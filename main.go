@@ -38,6 +38,10 @@ Usage:
   storybot ask [--json] [--knowledge DIR] QUESTION   answer one question
   storybot sources [--json] [--knowledge DIR]        list the stories
   storybot eval [--json] [--abstain-test] FILE.json  measure answer quality on a SQuAD-format set
+  storybot index [--config FILE]                     build the index and store it in data_dir
+  storybot config check FILE                         validate a config file without starting
+  storybot healthcheck [--url URL]                   exit 0 if a running storybot is healthy
+  storybot version                                   print the version, Go version and VCS revision
   storybot help                                      show this help
 
 Without --knowledge, storybot answers from the story built into it.
@@ -58,6 +62,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runSources(ctx, rest, stdout, stderr, getenv)
 	case "eval":
 		return runEval(ctx, rest, stdout, stderr, getenv)
+	case "index":
+		return runIndex(ctx, rest, stdout, stderr, getenv)
+	case "config":
+		return runConfig(ctx, rest, stdout, stderr, getenv)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr, getenv)
+	case "version", "--version":
+		return runVersion(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

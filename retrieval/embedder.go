@@ -117,3 +117,22 @@ func (c *EmbeddingCache) Put(entries ...CachedVector) {
 
 // Stats are the cache's hits and misses since it was made.
 func (c *EmbeddingCache) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
+
+// lookup returns the entries cached for texts, skipping any that are not.
+func (c *EmbeddingCache) lookup(embedder string, texts []string) []CachedVector {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	seen := make(map[[sha256.Size]byte]bool, len(texts))
+	out := make([]CachedVector, 0, len(texts))
+	for _, t := range texts {
+		h := sha256.Sum256([]byte(t))
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		if v, ok := c.vectors[cacheKey{embedder, h}]; ok {
+			out = append(out, CachedVector{Embedder: embedder, TextHash: h, Vector: v})
+		}
+	}
+	return out
+}

@@ -317,3 +317,23 @@ func (ix *Index) searchVectors(ctx context.Context, query string, k int) ([]floa
 	hits, err := ix.vectors.search(ctx, vecs[0], k)
 	return vecs[0], hits, err
 }
+
+// Cache is the embedding cache the snapshot was built with; reloads share it.
+func (ix *Index) Cache() *EmbeddingCache { return ix.opts.Cache }
+
+// Vectors lists the cached vectors this snapshot uses (its chunks' and
+// sentences'), so that a saved cache holds what the next start needs and
+// not every text ever embedded.
+func (ix *Index) Vectors() []CachedVector {
+	if ix.opts.Embedder == nil {
+		return nil
+	}
+	texts := make([]string, 0, len(ix.chunks)+len(ix.sentences))
+	for i := range ix.chunks {
+		texts = append(texts, ix.ChunkText(i))
+	}
+	for g := range ix.sentences {
+		texts = append(texts, ix.sentenceText(g))
+	}
+	return ix.opts.Cache.lookup(ix.opts.Embedder.ID(), texts)
+}

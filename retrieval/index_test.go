@@ -404,3 +404,32 @@ func TestAskOddQuestions(t *testing.T) {
 		t.Errorf("zero-width characters changed the answer: %+v", a)
 	}
 }
+
+func TestVectorsAreWhatTheSnapshotUses(t *testing.T) {
+	ctx := context.Background()
+	emb := &bagEmbedder{id: "bag"}
+	cache := NewEmbeddingCache()
+	old, err := Build(ctx, []*knowledge.Story{story("a", "Old text here. More old text.")}, Options{Embedder: emb, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := Build(ctx, []*knowledge.Story{story("a", "New text now. More new text.")}, Options{Embedder: emb, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Cache() != cache {
+		t.Error("Cache() is not the cache the snapshot was built with")
+	}
+	saved := NewEmbeddingCache()
+	saved.Put(cur.Vectors()...)
+	if saved.Len() >= cache.Len() || saved.Len() == 0 {
+		t.Fatalf("kept %d of %d vectors; want only the current snapshot's", saved.Len(), cache.Len())
+	}
+	// A restart from the saved vectors embeds nothing for the current text
+	// but everything for the old.
+	_, embedded, _ := saved.Embed(ctx, emb, []string{cur.ChunkText(0)})
+	_, embeddedOld, _ := saved.Embed(ctx, emb, []string{old.ChunkText(0)})
+	if embedded != 0 || embeddedOld != 1 {
+		t.Errorf("embedded %d current and %d old texts, want 0 and 1", embedded, embeddedOld)
+	}
+}
