@@ -35,6 +35,7 @@ func usageError(format string, args ...any) error {
 const usage = `storybot answers questions about news stories and cites the passages.
 
 Usage:
+  storybot serve [--config FILE] [--http ADDR]         run the Discord bot (token: DISCORD_TOKEN)
   storybot ask [--json] [--knowledge DIR] QUESTION   answer one question
   storybot sources [--json] [--knowledge DIR]        list the stories
   storybot eval [--json] [--abstain-test] FILE.json  measure answer quality on a SQuAD-format set
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runSources(ctx, rest, stdout, stderr, getenv)
 	case "eval":
 		return runEval(ctx, rest, stdout, stderr, getenv)
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr, getenv)
 	case "index":
 		return runIndex(ctx, rest, stdout, stderr, getenv)
 	case "config":

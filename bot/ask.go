@@ -1,0 +1,174 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"storybot/retrieval"
+)
+
+type askResult struct {
+	a   *retrieval.Answer
+	err error
+}
+
+// ask answers a question. The answer is sent directly if it is ready within
+// DeferAfter; otherwise the bot defers first and edits the answer in, so
+// Discord's 3-second deadline is never missed however slow the embedder.
+func (c *call) ask(question string, private bool) {
+	start := time.Now()
+	q, err := retrieval.CleanQuestion(question)
+	if err != nil {
+		// The Err* values are written to be shown to the asker. Not counted
+		// as an error: the bot did nothing wrong.
+		c.log.Info("question refused", "reason", err.Error())
+		c.replyEphemeral("I can't answer that: " + err.Error() + ".")
+		return
+	}
+	if ok, wait := c.b.limiter.allow(c.userID()); !ok {
+		c.log.Info("rate limited", "retry_after", wait.Round(time.Second).String())
+		c.b.metrics.Question(outcomeRateLimited, time.Since(start))
+		c.replyEphemeral(fmt.Sprintf("You're asking faster than I can keep up with. Please try again in %d seconds.",
+			int(math.Ceil(wait.Seconds()))))
+		return
+	}
+	if !c.b.gate.tryEnter() {
+		c.log.Warn("too many questions at once")
+		c.b.metrics.Question(outcomeRateLimited, time.Since(start))
+		c.replyEphemeral("I'm busy answering other questions. Please try again in a moment.")
+		return
+	}
+	defer c.b.gate.leave()
+
+	ctx, cancel := context.WithTimeout(c.ctx, answerTimeout)
+	defer cancel()
+	done := make(chan askResult, 1)
+	go func() {
+		a, err := c.b.lib.Ask(ctx, q)
+		done <- askResult{a, err}
+	}()
+	timer := time.NewTimer(c.b.cfg.DeferAfter)
+	defer timer.Stop()
+	var res askResult
+	deferred := false
+	select {
+	case res = <-done:
+	case <-timer.C:
+		deferred = true
+		if err := c.deferReply(private); err != nil {
+			c.b.metrics.Question(outcomeError, time.Since(start))
+			return
+		}
+		res = <-done
+	}
+
+	outcome := c.answerOutcome(res)
+	c.b.metrics.Question(outcome, time.Since(start))
+	attrs := []any{"outcome", outcome, "deferred", deferred, "private", private, "took_ms", time.Since(start).Milliseconds()}
+	if res.err != nil {
+		c.log.Error("could not answer", append(attrs, "err", res.err)...)
+		c.replyOrEdit(deferred, private, errorReply(res.err))
+		return
+	}
+	c.b.feedback.remember(c.i.ID, q, res.a.Index)
+	c.log.Info("answered", append(attrs, "index", res.a.Index, "citations", len(res.a.Citations))...)
+	embeds, components := AnswerMessage(res.a, c.i.ID)
+	c.replyOrEdit(deferred, private, reply{embeds: embeds, components: components})
+}
+
+func (c *call) answerOutcome(res askResult) string {
+	switch {
+	case res.err != nil:
+		return outcomeError
+	case res.a.Found:
+		return outcomeAnswered
+	default:
+		return outcomeDeclined
+	}
+}
+
+// reply is a message's body, sent as the first response or as an edit.
+type reply struct {
+	// ephemeral marks replies only the asker should see (errors).
+	ephemeral  bool
+	content    string
+	embeds     []*discordgo.MessageEmbed
+	components []discordgo.MessageComponent
+}
+
+// errorReply is what the asker reads when answering failed. The cause is
+// logged, not shown, except for the errors meant for the asker.
+func errorReply(err error) reply {
+	switch {
+	case errors.Is(err, retrieval.ErrEmptyQuestion), errors.Is(err, retrieval.ErrQuestionTooLong), errors.Is(err, retrieval.ErrInvalidText):
+		return reply{ephemeral: true, content: "I can't answer that: " + err.Error() + "."}
+	case errors.Is(err, retrieval.ErrNoIndex):
+		return reply{ephemeral: true, content: "The stories are still loading. Please try again in a moment."}
+	}
+	return reply{ephemeral: true, content: "Something went wrong while answering. Please try again in a moment."}
+}
+
+// replyOrEdit sends r as the first response, or as an edit of the deferred
+// one. private only applies to a first response; a deferral fixed it. An
+// ephemeral reply to a public deferral replaces it: the "thinking" message
+// is deleted and the reply follows up ephemerally.
+func (c *call) replyOrEdit(deferred, private bool, r reply) {
+	if deferred && r.ephemeral && !private {
+		if err := c.deleteOriginal(); err == nil {
+			_ = c.followup(&discordgo.WebhookParams{
+				Content: truncate(r.content, maxContent),
+				Flags:   discordgo.MessageFlagsEphemeral,
+			})
+			return
+		}
+	}
+	if deferred {
+		e := &discordgo.WebhookEdit{Embeds: &r.embeds, Components: &r.components}
+		if r.content != "" {
+			content := truncate(r.content, maxContent)
+			e.Content = &content
+		}
+		if r.embeds == nil {
+			e.Embeds = nil
+		}
+		if r.components == nil {
+			e.Components = nil
+		}
+		_ = c.edit(e)
+		return
+	}
+	var flags discordgo.MessageFlags
+	if private || r.ephemeral {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	_ = c.respond(&discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Content:    truncate(r.content, maxContent),
+			Embeds:     r.embeds,
+			Components: r.components,
+			Flags:      flags,
+		},
+	})
+}
+
+// askMessage is the "Ask storybot" context-menu command: the chosen
+// message's text is the question.
+func (c *call) askMessage(data discordgo.ApplicationCommandInteractionData) {
+	var text string
+	if data.Resolved != nil {
+		if m := data.Resolved.Messages[data.TargetID]; m != nil {
+			text = m.Content
+		}
+	}
+	if text == "" {
+		c.replyEphemeral("That message has no text to ask about.")
+		return
+	}
+	c.ask(text, false)
+}

@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"storybot/retrieval"
+)
+
+// recordingRest stands in for the session's REST calls.
+type recordingRest struct {
+	mu        sync.Mutex
+	calls     []string
+	responses []*discordgo.InteractionResponse
+	edits     []*discordgo.WebhookEdit
+	followups []*discordgo.WebhookParams
+}
+
+func (r *recordingRest) InteractionRespond(_ *discordgo.Interaction, resp *discordgo.InteractionResponse, _ ...discordgo.RequestOption) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, "respond")
+	r.responses = append(r.responses, resp)
+	return nil
+}
+
+func (r *recordingRest) InteractionResponseEdit(_ *discordgo.Interaction, e *discordgo.WebhookEdit, _ ...discordgo.RequestOption) (*discordgo.Message, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, "edit")
+	r.edits = append(r.edits, e)
+	return &discordgo.Message{}, nil
+}
+
+func (r *recordingRest) InteractionResponseDelete(*discordgo.Interaction, ...discordgo.RequestOption) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, "delete")
+	return nil
+}
+
+func (r *recordingRest) FollowupMessageCreate(_ *discordgo.Interaction, _ bool, p *discordgo.WebhookParams, _ ...discordgo.RequestOption) (*discordgo.Message, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, "followup")
+	r.followups = append(r.followups, p)
+	return &discordgo.Message{}, nil
+}
+
+func newTestCall(t *testing.T, rr *recordingRest) *call {
+	t.Helper()
+	b, err := New(Config{Library: retrieval.NewLibrary(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := &discordgo.Interaction{ID: "1", Token: "secret-interaction-token", AppID: "app"}
+	return b.newCall(context.Background(), rr, i, func(_ context.Context, r *discordgo.InteractionResponse) error {
+		return rr.InteractionRespond(i, r)
+	})
+}
+
+// An error after a public deferral must not be posted for the channel to
+// see: the "thinking" message goes, and the error follows privately.
+func TestErrorAfterPublicDeferralIsPrivate(t *testing.T) {
+	rr := &recordingRest{}
+	c := newTestCall(t, rr)
+	c.replyOrEdit(true, false, errorReply(errors.New("embedder exploded")))
+	if strings.Join(rr.calls, ",") != "delete,followup" {
+		t.Fatalf("calls %v, want delete then followup", rr.calls)
+	}
+	fu := rr.followups[0]
+	if fu.Flags != discordgo.MessageFlagsEphemeral || !strings.Contains(fu.Content, "Something went wrong") || strings.Contains(fu.Content, "exploded") {
+		t.Errorf("followup %+v", fu)
+	}
+	if fu.AllowedMentions == nil || fu.AllowedMentions.Parse == nil || len(fu.AllowedMentions.Parse) != 0 {
+		t.Errorf("followup allowed mentions %+v", fu.AllowedMentions)
+	}
+
+	// A private deferral is already private: the error is edited in.
+	rr = &recordingRest{}
+	c = newTestCall(t, rr)
+	c.replyOrEdit(true, true, errorReply(retrieval.ErrNoIndex))
+	if strings.Join(rr.calls, ",") != "edit" || rr.edits[0].Content == nil || !strings.Contains(*rr.edits[0].Content, "still loading") {
+		t.Errorf("calls %v edits %+v", rr.calls, rr.edits)
+	}
+	if rr.edits[0].Embeds != nil || rr.edits[0].Components != nil {
+		t.Error("an error edit sends empty embeds or components")
+	}
+
+	// Not deferred: an ephemeral first response.
+	rr = &recordingRest{}
+	c = newTestCall(t, rr)
+	c.replyOrEdit(false, false, errorReply(errors.New("x")))
+	if len(rr.responses) != 1 || rr.responses[0].Data.Flags != discordgo.MessageFlagsEphemeral || rr.responses[0].Data.AllowedMentions == nil {
+		t.Errorf("responses %+v", rr.responses)
+	}
+}
+
+func TestRedactKeepsInteractionTokenOutOfErrors(t *testing.T) {
+	c := newTestCall(t, &recordingRest{})
+	err := &url.Error{Op: "Patch", URL: "https://discord.com/api/v9/webhooks/app/secret-interaction-token/messages/@original", Err: context.DeadlineExceeded}
+	got := c.redact(err)
+	if strings.Contains(got.Error(), "secret-interaction-token") || !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("redact = %v", got)
+	}
+	if got := c.redact(errors.New("failed at /secret-interaction-token/")); strings.Contains(got.Error(), "secret-interaction-token") {
+		t.Errorf("redact = %v", got)
+	}
+}

@@ -1,0 +1,104 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"storybot/retrieval"
+)
+
+// maxReloadMessages bounds how many messages a long reload error is split
+// into.
+const maxReloadMessages = 3
+
+// isModerator reports whether the member may /reload: Manage Server or
+// Administrator in this channel, or one of the configured roles. The
+// command's default_member_permissions is not enough, because server
+// admins can grant the command to anyone. In a DM nobody is a moderator.
+func (c *call) isModerator() bool {
+	m := c.i.Member
+	if m == nil {
+		return false
+	}
+	if m.Permissions&(discordgo.PermissionManageGuild|discordgo.PermissionAdministrator) != 0 {
+		return true
+	}
+	for _, r := range m.Roles {
+		if slices.Contains(c.b.cfg.ModeratorRoleIDs, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// reload re-reads the stories for a moderator. It defers at once (a reload
+// may take longer than 3 s), privately, then reports what changed or why
+// nothing did. Questions keep being answered from the old snapshot until
+// the new one is swapped in.
+func (c *call) reload() {
+	if !c.isModerator() {
+		c.log.Warn("reload refused: not a moderator")
+		c.replyEphemeral("Only moderators (Manage Server, or a moderator role) can reload the stories.")
+		return
+	}
+	if c.b.cfg.Reload == nil {
+		c.replyEphemeral("Reloading is not configured for this bot.")
+		return
+	}
+	if err := c.deferReply(true); err != nil {
+		return
+	}
+	c.log.Info("reload started")
+	ctx, cancel := context.WithTimeout(c.ctx, reloadTimeout)
+	defer cancel()
+	rep, err := c.b.cfg.Reload(ctx)
+	var text string
+	if err != nil {
+		c.b.metrics.Reload(reloadFailed)
+		c.log.Warn("reload failed; the old stories keep serving", "err", err)
+		text = "Reload failed, so nothing changed: the stories loaded before keep answering questions.\n" +
+			EscapeMarkdown(err.Error())
+	} else {
+		c.b.metrics.Reload(reloadOK)
+		c.log.Info("reloaded", "added", rep.Added, "changed", rep.Changed, "removed", rep.Removed,
+			"embedded", rep.Embedded, "cached", rep.Cached, "version", rep.Version, "took_ms", rep.Took.Milliseconds())
+		text = ReloadText(rep)
+	}
+	parts := splitContent(text, maxContent, maxReloadMessages)
+	if err := c.edit(&discordgo.WebhookEdit{Content: &parts[0]}); err != nil {
+		return
+	}
+	for _, p := range parts[1:] {
+		if err := c.followup(&discordgo.WebhookParams{Content: p, Flags: discordgo.MessageFlagsEphemeral}); err != nil {
+			return
+		}
+	}
+}
+
+// ReloadText reports a reload to the moderator: stories added, changed and
+// removed, passages embedded or reused, and the time it took.
+func ReloadText(rep retrieval.ReloadReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Reloaded in %.1f s. Index version %s.\n", rep.Took.Seconds(), codeSpan(rep.Version))
+	line := func(what string, ids []string) {
+		fmt.Fprintf(&b, "%s: ", what)
+		if len(ids) == 0 {
+			b.WriteString("none\n")
+			return
+		}
+		esc := make([]string, len(ids))
+		for i, id := range ids {
+			esc[i] = EscapeMarkdown(id)
+		}
+		fmt.Fprintf(&b, "%d (%s)\n", len(ids), strings.Join(esc, ", "))
+	}
+	line("Stories added", rep.Added)
+	line("Stories changed", rep.Changed)
+	line("Stories removed", rep.Removed)
+	fmt.Fprintf(&b, "Passages re-embedded: %d; reused unchanged: %d.", rep.Embedded, rep.Cached)
+	return b.String()
+}

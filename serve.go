@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"storybot/bot"
+	"storybot/config"
+	"storybot/metrics"
+	"storybot/retrieval"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlagSet("serve", stderr)
+	cfgPath := fs.String("config", "", "YAML config file (default $STORYBOT_CONFIG; without either: defaults and STORYBOT_* variables)")
+	httpAddr := fs.String("http", "", "receive interactions over HTTP on this address (e.g. :8080) instead of the gateway")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: storybot serve [--config FILE] [--http ADDR]\n\nConnects to Discord and answers /ask, /sources and /reload.\nThe token comes from DISCORD_TOKEN or discord.token_file.\n\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("serve takes no arguments, got %q", pos[0])
+	}
+	cfg, err := config.Load(configPath(*cfgPath, getenv), getenv)
+	if err != nil {
+		return err
+	}
+	if *httpAddr != "" {
+		cfg.HTTP.InteractionsAddr = *httpAddr
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+	}
+	token, err := cfg.Token(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	return serve(ctx, cfg, log, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
+}
+
+// serve runs the bot until ctx ends. newSession makes the Discord session
+// (tests point it at a fake Discord); the token never passes through here.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession func() (*discordgo.Session, error)) error {
+	m := metrics.New()
+	opts, err := cfg.RetrievalOptions()
+	if err != nil {
+		return err
+	}
+	if opts.Embedder != nil {
+		opts.Embedder = m.CountEmbedder(opts.Embedder)
+	}
+
+	// The metrics server starts first, so /healthz answers while the index
+	// builds; /readyz waits for the index and Discord.
+	var discordUp atomic.Bool
+	var lib atomic.Pointer[retrieval.Library]
+	m.SetReady(func() error {
+		switch {
+		case lib.Load() == nil || lib.Load().Current() == nil:
+			return errors.New("no index loaded yet")
+		case !discordUp.Load():
+			return errors.New("not connected to Discord")
+		}
+		return nil
+	})
+	stopMetrics, err := listen(ctx, cfg.HTTP.MetricsAddr, m.Handler(), log, "metrics")
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+
+	var watch *folderWatch
+	if cfg.Knowledge.Watch && cfg.Knowledge.Dir != "" {
+		watch = watchFolder(cfg.Knowledge.Dir) // before loading: no change is missed
+	}
+	l, dir, rep, err := (&boot{cfg: cfg, opts: opts, log: log, fallback: true}).start(ctx)
+	if err != nil {
+		return err
+	}
+	lib.Store(l)
+	st := l.Current().Stats()
+	m.IndexSize(st.Stories, st.Chunks)
+	log.Info("index loaded", "source", rep.Source, "stories", st.Stories, "chunks", st.Chunks,
+		"embedded", rep.Embedded, "cached", rep.Cached, "seconds", rep.Took.Seconds(), "version", l.Current().Version())
+
+	reloadKnowledge := reloadFunc(l, cfg, dir, log)
+	reload := func(ctx context.Context) (retrieval.ReloadReport, error) {
+		rep, err := reloadKnowledge(ctx)
+		if err != nil {
+			m.Reload(metrics.ReloadFailed)
+			log.Warn("reload failed; the previous index keeps serving", "err", err)
+			return rep, err
+		}
+		m.Reload(metrics.ReloadOK)
+		st := l.Current().Stats()
+		m.IndexSize(st.Stories, st.Chunks)
+		log.Info("reloaded", "added", rep.Added, "changed", rep.Changed, "removed", rep.Removed,
+			"embedded", rep.Embedded, "cached", rep.Cached, "seconds", rep.Took.Seconds(), "version", rep.Version)
+		return rep, nil
+	}
+	if watch != nil {
+		go watch.run(ctx, watchEvery, watchQuiet, reload, log)
+	}
+
+	b, err := bot.New(bot.Config{
+		Library:          l,
+		Reload:           reload,
+		Metrics:          m,
+		Log:              log,
+		GuildIDs:         cfg.Discord.GuildIDs,
+		ModeratorRoleIDs: cfg.Discord.ModeratorRoleIDs,
+		PerUserPerMinute: cfg.Limits.PerUserPerMinute,
+		Concurrency:      cfg.Limits.Concurrency,
+	})
+	if err != nil {
+		return err
+	}
+	s, err := newSession()
+	if err != nil {
+		return fmt.Errorf("discord session: %w", err)
+	}
+	s.Client.Timeout = 20 * time.Second
+
+	if cfg.HTTP.InteractionsAddr != "" {
+		key, err := hex.DecodeString(cfg.Discord.PublicKey)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return errors.New("discord.public_key must be the application's 64-hex-digit public key")
+		}
+		stop, err := listen(ctx, cfg.HTTP.InteractionsAddr, b.HTTPHandler(ed25519.PublicKey(key), s), log, "interactions")
+		if err != nil {
+			return err
+		}
+		discordUp.Store(true) // Discord reaches us; there is no connection to keep
+		<-ctx.Done()
+		stop()
+		drain, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return b.Shutdown(drain)
+	}
+	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { discordUp.Store(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { discordUp.Store(true) })
+	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { discordUp.Store(false) })
+	return b.Run(ctx, s)
+}
+
+// listen serves h on addr until the returned stop is called (or ctx ends).
+// An empty addr serves nothing.
+func listen(ctx context.Context, addr string, h http.Handler, log *slog.Logger, what string) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s address %s: %w", what, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "server", what, "err", err)
+		}
+	}()
+	log.Info("listening", "server", what, "addr", ln.Addr().String())
+	stop = func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}
+	return stop, nil
+}
