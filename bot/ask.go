@@ -75,6 +75,10 @@ func (c *call) ask(question string, private bool) {
 		c.replyOrEdit(deferred, private, errorReply(res.err))
 		return
 	}
+	if res.a.Degraded {
+		c.b.metrics.Fallback()
+		c.log.Warn("answered from keyword search alone: the embedder failed", "note", res.a.Note)
+	}
 	c.b.feedback.remember(c.i.ID, q, res.a.Index)
 	c.log.Info("answered", append(attrs, "index", res.a.Index, "citations", len(res.a.Citations))...)
 	embeds, components := AnswerMessage(res.a, c.i.ID)

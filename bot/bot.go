@@ -33,6 +33,9 @@ type Metrics interface {
 	Question(outcome string, d time.Duration) // "answered", "declined", "rate_limited", "error"
 	Reload(result string)                     // "ok", "failed"
 	Feedback(up bool)
+	// Fallback counts answers made from keyword search alone because the
+	// configured embedder failed or timed out.
+	Fallback()
 }
 
 // Question outcomes and reload results, as Metrics receives them.
@@ -144,6 +147,7 @@ type noMetrics struct{}
 func (noMetrics) Question(string, time.Duration) {}
 func (noMetrics) Reload(string)                  {}
 func (noMetrics) Feedback(bool)                  {}
+func (noMetrics) Fallback()                      {}
 
 // Run registers the interaction handler on s, opens the gateway,
 // bulk-overwrites the commands (per guild when GuildIDs are set, else

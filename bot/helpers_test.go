@@ -68,6 +68,19 @@ type fakeMetrics struct {
 	questions map[string]int
 	reloads   map[string]int
 	up, down  int
+	fallbacks int
+}
+
+func (m *fakeMetrics) Fallback() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fallbacks++
+}
+
+func (m *fakeMetrics) fallback() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.fallbacks
 }
 
 func (m *fakeMetrics) Question(outcome string, _ time.Duration) {

@@ -45,6 +45,7 @@ type Metrics struct {
 	latency   *prometheus.HistogramVec
 	reloads   *prometheus.CounterVec
 	feedback  *prometheus.CounterVec
+	fallbacks prometheus.Counter
 	stories   prometheus.Gauge
 	chunks    prometheus.Gauge
 	embedCall *prometheus.CounterVec
@@ -78,6 +79,10 @@ func New() *Metrics {
 			Name: "storybot_feedback_total",
 			Help: "Reader feedback on answers, by vote: up or down.",
 		}, []string{"vote"}),
+		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "storybot_lexical_fallbacks_total",
+			Help: "Answers made from keyword search alone because the embedder failed or timed out.",
+		}),
 		stories: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "storybot_index_stories",
 			Help: "Stories in the index now serving.",
@@ -99,7 +104,7 @@ func New() *Metrics {
 			Help: "Texts sent to the embedder, by embedder.",
 		}, []string{"embedder"}),
 	}
-	m.reg.MustRegister(m.questions, m.latency, m.reloads, m.feedback, m.stories, m.chunks,
+	m.reg.MustRegister(m.questions, m.latency, m.reloads, m.feedback, m.fallbacks, m.stories, m.chunks,
 		m.embedCall, m.embedErr, m.embedText,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every known label value shows from the start, at zero, so a rate()
@@ -143,6 +148,10 @@ func (m *Metrics) Feedback(up bool) {
 	}
 	m.feedback.WithLabelValues(vote).Inc()
 }
+
+// Fallback counts an answer made from keyword search alone because the
+// embedder failed.
+func (m *Metrics) Fallback() { m.fallbacks.Inc() }
 
 // IndexSize records the size of the index now serving.
 func (m *Metrics) IndexSize(stories, chunks int) {

@@ -19,8 +19,11 @@ type Answer struct {
 	Text      string     `json:"text"`
 	Citations []Citation `json:"citations"`
 	Closest   *Citation  `json:"closest,omitempty"`
-	// Note explains a degraded answer, such as a provider that timed out.
-	Note string `json:"note,omitempty"`
+	// Degraded is set when the vector leg failed (a provider timed out or
+	// returned garbage) and the answer comes from keyword search alone;
+	// Note says so in words.
+	Degraded bool   `json:"degraded,omitempty"`
+	Note     string `json:"note,omitempty"`
 	// Score is the best sentence's answerability (its share of the
 	// question's weighted terms plus half its cosine with the question), the
 	// figure the decline threshold is applied to.
@@ -75,6 +78,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	a := &Answer{Question: q, Index: ix.version}
 	if res.Degraded != nil {
+		a.Degraded = true
 		a.Note = "Semantic search was unavailable, so this answer comes from keyword search alone."
 	}
 	qi := ix.analyze(q)

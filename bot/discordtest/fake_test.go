@@ -552,3 +552,63 @@ func TestDispatchWithoutConnection(t *testing.T) {
 		t.Error("dispatch with nobody connected succeeded")
 	}
 }
+
+func TestWebhookRoutes(t *testing.T) {
+	t.Parallel()
+	f := discordtest.New(t, discordtest.Config{})
+	s, got := openSession(t, f)
+	p := f.SlashCommand("ask", nil, discordtest.Caller{GuildID: "1", Permissions: "32"})
+	if i, err := p.Interaction(); err != nil || i.Member.Permissions != discordgo.PermissionManageGuild {
+		t.Fatalf("Payload.Interaction = %+v, %v", i, err)
+	}
+	if err := f.DispatchInteraction(p); err != nil {
+		t.Fatal(err)
+	}
+	i := recv(t, got, "interaction").Interaction
+	if _, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: "early"}); err == nil {
+		t.Error("followup before the initial response succeeded")
+	}
+	if err := s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: "first"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.InteractionResponse(i)
+	if err != nil || m.Content != "first" || m.Author == nil || !m.Author.Bot {
+		t.Fatalf("GET @original = %+v, %v", m, err)
+	}
+	if m, err := s.FollowupMessageCreate(i, false, &discordgo.WebhookParams{Content: "no wait"}); err != nil || m != nil {
+		t.Errorf("followup without wait = %+v, %v", m, err)
+	}
+	fu, err := s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := "v2"
+	if fu, err = s.FollowupMessageEdit(i, fu.ID, &discordgo.WebhookEdit{Content: &content}); err != nil || fu.Content != "v2" {
+		t.Errorf("followup edit = %+v, %v", fu, err)
+	}
+	if fus := f.Followups(p.Token()); len(fus) != 2 || fus[1].Content != "v2" {
+		t.Errorf("followups = %+v", fus)
+	}
+	if err := s.InteractionResponseDelete(i); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Original(p.Token()); ok {
+		t.Error("original still there after delete")
+	}
+	if _, err := s.ApplicationCommandBulkOverwrite(f.AppID(), "", []*discordgo.ApplicationCommand{{Name: "ask", Description: "Ask"}}); err != nil {
+		t.Fatal(err)
+	}
+	if cmds, err := s.ApplicationCommands(f.AppID(), ""); err != nil || len(cmds) != 1 || cmds[0].Name != "ask" {
+		t.Errorf("list commands = %+v, %v", cmds, err)
+	}
+	if _, err := s.ApplicationCommands("999", ""); err == nil {
+		t.Error("another app's commands: no error")
+	}
+
+	// All of the above is what Discord accepts, except the deliberate
+	// calls that Discord refuses at runtime: those are still valid shapes.
+	noSpecErrors(t, f)
+}
