@@ -64,37 +64,14 @@ func defaultEmbedder() retrieval.Embedder {
 	return embedder
 }
 
-// parseInterleaved parses flags that may come before or after positional
-// arguments ("ask 'who?' --json" as well as "ask --json 'who?'").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-}
-
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {
 	fs := newFlagSet("ask", stderr)
 	var kf knowledgeFlags
 	kf.register(fs)
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return err
+		return helpIsDone(err)
 	}
 	if len(pos) == 0 {
 		return usageError("ask needs a question, for example: storybot ask \"who favors strikes?\"")
@@ -169,12 +146,8 @@ func runSources(ctx context.Context, args []string, stdout, stderr io.Writer, _ 
 	var kf knowledgeFlags
 	kf.register(fs)
 	asJSON := fs.Bool("json", false, "print the list as JSON")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
+	if done, err := parseNoArgs(fs, args); done || err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("sources takes no arguments, got %q", pos[0])
 	}
 	ix, err := kf.buildIndex(ctx)
 	if err != nil {

@@ -18,9 +18,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 	abstain := fs.Bool("abstain-test", false, "also ask each question against a different article, where it should be declined")
 	opts := defaultOptions()
 	tune := registerTuning(fs, &opts)
-	pos, err := parseInterleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return err
+		return helpIsDone(err)
 	}
 	if len(pos) != 1 {
 		return usageError("eval needs one SQuAD-format JSON file")

@@ -25,15 +25,8 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprint(stdout, "Usage: storybot healthcheck [--url URL] [--config FILE] [--timeout 3s]\n\nExits 0 if storybot's health endpoint answers 200, 1 otherwise.\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, errHelp) {
-		return nil
-	}
-	if err != nil {
+	if done, err := parseNoArgs(fs, args); done || err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("healthcheck takes no arguments, got %q", pos[0])
 	}
 	target := *url
 	if target == "" {

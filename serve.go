@@ -29,15 +29,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprint(fs.Output(), "Usage: storybot serve [--config FILE] [--http ADDR]\n\nConnects to Discord and answers /ask, /sources and /reload.\nThe token comes from DISCORD_TOKEN or discord.token_file.\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, errHelp) {
-		return nil
-	}
-	if err != nil {
+	if done, err := parseNoArgs(fs, args); done || err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("serve takes no arguments, got %q", pos[0])
 	}
 	cfg, err := config.Load(configPath(*cfgPath, getenv), getenv)
 	if err != nil {
