@@ -143,11 +143,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 			return err
 		}
 		discordUp.Store(true) // Discord reaches us; there is no connection to keep
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-b.Fatal(): // Discord rejected the token: answering is impossible
+		}
 		stop()
 		drain, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		return b.Shutdown(drain)
+		return errors.Join(b.Err(), b.Shutdown(drain))
 	}
 	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { discordUp.Store(true) })
 	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { discordUp.Store(true) })
@@ -179,3 +182,7 @@ func listen(ctx context.Context, addr string, h http.Handler, log *slog.Logger, 
 	}
 	return stop, nil
 }
+
+// The bot reports lost replies and recovered panics through this optional
+// interface; make sure production metrics keep providing it.
+var _ bot.FailureMetrics = (*metrics.Metrics)(nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -44,14 +45,22 @@ func (c *call) ask(question string, private bool) {
 		return
 	}
 	defer c.b.gate.leave()
+	// Until an outcome is counted, a panic counts as an error.
+	counted := false
+	count := func(outcome string) {
+		counted = true
+		c.b.metrics.Question(outcome, time.Since(start))
+	}
+	c.onPanic = func() {
+		if !counted {
+			count(outcomeError)
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(c.ctx, answerTimeout)
 	defer cancel()
 	done := make(chan askResult, 1)
-	go func() {
-		a, err := c.b.lib.Ask(ctx, q)
-		done <- askResult{a, err}
-	}()
+	go c.answer(ctx, q, done)
 	timer := time.NewTimer(c.b.cfg.DeferAfter)
 	defer timer.Stop()
 	var res askResult
@@ -61,16 +70,16 @@ func (c *call) ask(question string, private bool) {
 	case <-timer.C:
 		deferred = true
 		if err := c.deferReply(private); err != nil {
-			c.b.metrics.Question(outcomeError, time.Since(start))
+			count(outcomeError)
 			return
 		}
 		res = <-done
 	}
 
 	outcome := c.answerOutcome(res)
-	c.b.metrics.Question(outcome, time.Since(start))
 	attrs := []any{"outcome", outcome, "deferred", deferred, "private", private, "took_ms", time.Since(start).Milliseconds()}
 	if res.err != nil {
+		count(outcome)
 		c.log.Error("could not answer", append(attrs, "err", res.err)...)
 		c.replyOrEdit(deferred, private, errorReply(res.err))
 		return
@@ -80,9 +89,33 @@ func (c *call) ask(question string, private bool) {
 		c.log.Warn("answered from keyword search alone: the embedder failed", "note", res.a.Note)
 	}
 	c.b.feedback.remember(c.i.ID, q, res.a.Index)
-	c.log.Info("answered", append(attrs, "index", res.a.Index, "citations", len(res.a.Citations))...)
 	embeds, components := AnswerMessage(res.a, c.i.ID)
+	// Counted once the message is made, before it is sent: the outcome is
+	// about answering; a reply Discord never gets is counted apart
+	// (FailureMetrics).
+	count(outcome)
+	c.log.Info("answered", append(attrs, "index", res.a.Index, "citations", len(res.a.Citations))...)
 	c.replyOrEdit(deferred, private, reply{embeds: embeds, components: components})
+}
+
+// errAnswerPanicked is what the asker's question failed with when
+// answering panicked; the panic itself is logged.
+var errAnswerPanicked = errors.New("answering panicked")
+
+// answer runs the question on its own goroutine, so ask can defer while it
+// runs. A panic there (in an embedder, say) would not reach handle's
+// recover and would kill the process: it becomes an error instead.
+func (c *call) answer(ctx context.Context, q string, done chan<- askResult) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("answering panicked; the bot keeps serving",
+				"panic", c.redactString(fmt.Sprint(r)), "stack", string(debug.Stack()))
+			c.b.failure(failurePanic)
+			done <- askResult{err: errAnswerPanicked}
+		}
+	}()
+	a, err := c.b.lib.Ask(ctx, q)
+	done <- askResult{a, err}
 }
 
 func (c *call) answerOutcome(res askResult) string {

@@ -32,8 +32,10 @@ const (
 // (discordgo.VerifyInteraction) and the signed timestamp's age, answers
 // PING, and runs the same handlers as the gateway. The first response is
 // the HTTP response; edits after a deferral go through REST via s, a
-// session used for REST only (never opened).
+// session used for REST only (never opened). If Discord rejects the token
+// on one of those, Fatal is closed and the server should stop.
 func (b *Bot) HTTPHandler(publicKey ed25519.PublicKey, s *discordgo.Session) http.Handler {
+	b.setToken(s.Token)
 	return &endpoint{b: b, key: publicKey, rest: s, now: time.Now}
 }
 

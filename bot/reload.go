@@ -53,15 +53,20 @@ func (c *call) reload() {
 		return
 	}
 	c.log.Info("reload started")
+	// A Reload that panics failed: the old snapshot keeps serving.
+	c.onPanic = func() { c.b.metrics.Reload(reloadFailed) }
 	ctx, cancel := context.WithTimeout(c.ctx, reloadTimeout)
 	defer cancel()
 	rep, err := c.b.cfg.Reload(ctx)
+	c.onPanic = nil
 	var text string
 	if err != nil {
 		c.b.metrics.Reload(reloadFailed)
 		c.log.Warn("reload failed; the old stories keep serving", "err", err)
+		// Redacted: the error goes to Discord, and an error from a
+		// misconfigured provider may quote any secret.
 		text = "Reload failed, so nothing changed: the stories loaded before keep answering questions.\n" +
-			EscapeMarkdown(err.Error())
+			EscapeMarkdown(c.redactString(err.Error()))
 	} else {
 		c.b.metrics.Reload(reloadOK)
 		c.log.Info("reloaded", "added", rep.Added, "changed", rep.Changed, "removed", rep.Removed,

@@ -46,6 +46,7 @@ type Metrics struct {
 	reloads   *prometheus.CounterVec
 	feedback  *prometheus.CounterVec
 	fallbacks prometheus.Counter
+	failures  *prometheus.CounterVec
 	stories   prometheus.Gauge
 	chunks    prometheus.Gauge
 	embedCall *prometheus.CounterVec
@@ -83,6 +84,10 @@ func New() *Metrics {
 			Name: "storybot_lexical_fallbacks_total",
 			Help: "Answers made from keyword search alone because the embedder failed or timed out.",
 		}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storybot_failures_total",
+			Help: "Things that went wrong past the question itself, by kind: reply_lost (Discord never got the answer), panic (a handler panicked and was recovered).",
+		}, []string{"kind"}),
 		stories: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "storybot_index_stories",
 			Help: "Stories in the index now serving.",
@@ -104,7 +109,7 @@ func New() *Metrics {
 			Help: "Texts sent to the embedder, by embedder.",
 		}, []string{"embedder"}),
 	}
-	m.reg.MustRegister(m.questions, m.latency, m.reloads, m.feedback, m.fallbacks, m.stories, m.chunks,
+	m.reg.MustRegister(m.questions, m.latency, m.reloads, m.feedback, m.fallbacks, m.failures, m.stories, m.chunks,
 		m.embedCall, m.embedErr, m.embedText,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every known label value shows from the start, at zero, so a rate()
@@ -116,6 +121,8 @@ func New() *Metrics {
 	for _, r := range []string{ReloadOK, ReloadFailed} {
 		m.reloads.WithLabelValues(r)
 	}
+	m.failures.WithLabelValues("reply_lost")
+	m.failures.WithLabelValues("panic")
 	m.feedback.WithLabelValues("up")
 	m.feedback.WithLabelValues("down")
 	return m
@@ -152,6 +159,9 @@ func (m *Metrics) Feedback(up bool) {
 // Fallback counts an answer made from keyword search alone because the
 // embedder failed.
 func (m *Metrics) Fallback() { m.fallbacks.Inc() }
+
+// Failure counts a lost reply or a recovered panic (bot.FailureMetrics).
+func (m *Metrics) Failure(kind string) { m.failures.WithLabelValues(kind).Inc() }
 
 // IndexSize records the size of the index now serving.
 func (m *Metrics) IndexSize(stories, chunks int) {

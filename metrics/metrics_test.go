@@ -192,3 +192,19 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("a fresh Metrics counts %s answered", got)
 	}
 }
+
+func TestFailuresAndFallbacksAreCounted(t *testing.T) {
+	m := New()
+	m.Failure("panic")
+	m.Failure("reply_lost")
+	m.Failure("reply_lost")
+	m.Fallback()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`storybot_failures_total{kind="panic"} 1`, `storybot_failures_total{kind="reply_lost"} 2`, "storybot_lexical_fallbacks_total 1"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
