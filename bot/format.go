@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -40,6 +41,11 @@ const (
 // then shows the text unchanged but no longer reads it as a mention.
 const zwsp = "\u200b"
 
+// mentionBreaker breaks mention and timestamp syntax with a zero-width
+// space, for text Discord shows without markdown (footers, author names)
+// and inside code spans, where a backslash would show.
+var mentionBreaker = strings.NewReplacer("@", "@"+zwsp, "<", "<"+zwsp)
+
 // markdownEscaper backslash-escapes the characters Discord reads as
 // formatting, and breaks mention and timestamp syntax (@everyone, @here,
 // <@123>, <@&123>, <#123>, <t:0>, </cmd:1>) with a zero-width space.
@@ -71,22 +77,29 @@ func EscapeMarkdown(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// escapeListMarker escapes a list marker at the start of a line.
+// escapeListMarker escapes a list marker at the start of a line. A marker
+// the line ends with counts: the bot may append to it (a quote "-" becomes
+// "- [1]" in an answer).
 func escapeListMarker(line string) string {
 	trimmed := strings.TrimLeft(line, " \t")
 	indent := line[:len(line)-len(trimmed)]
-	switch {
-	case strings.HasPrefix(trimmed, "- "), strings.HasPrefix(trimmed, "+ "):
+	if trimmed != "" && (trimmed[0] == '-' || trimmed[0] == '+') && markerEnds(trimmed, 1) {
 		return indent + `\` + trimmed
 	}
 	digits := 0
 	for digits < len(trimmed) && trimmed[digits] >= '0' && trimmed[digits] <= '9' {
 		digits++
 	}
-	if digits > 0 && strings.HasPrefix(trimmed[digits:], ". ") {
+	if digits > 0 && strings.HasPrefix(trimmed[digits:], ".") && markerEnds(trimmed, digits+1) {
 		return indent + trimmed[:digits] + `\` + trimmed[digits:]
 	}
 	return line
+}
+
+// markerEnds reports whether a list marker in s ends at byte i: at white
+// space or at the end.
+func markerEnds(s string, i int) bool {
+	return i == len(s) || s[i] == ' ' || s[i] == '\t'
 }
 
 // runes is the length Discord's limits are counted in.
@@ -94,7 +107,8 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 
 // truncate cuts s to at most n characters, ending with "…" when it cut. A
 // backslash left dangling by the cut is dropped, so it cannot escape
-// whatever follows.
+// whatever follows, and so is a code span the cut would leave open: its
+// backtick would show, and the rest of it would be read as markdown.
 func truncate(s string, n int) string {
 	if runes(s) <= n {
 		return s
@@ -110,11 +124,37 @@ func truncate(s string, n int) string {
 		}
 		cut++
 	}
-	trailing := len(s) - len(strings.TrimRight(s, `\`))
-	if trailing%2 == 1 {
+	if open := openCodeSpan(s); open >= 0 {
+		s = s[:open]
+	}
+	if danglingBackslash(s) {
 		s = s[:len(s)-1]
 	}
 	return s + "…"
+}
+
+// danglingBackslash reports whether s ends in an odd run of backslashes:
+// one that would escape whatever comes next.
+func danglingBackslash(s string) bool {
+	return (len(s)-len(strings.TrimRight(s, `\`)))%2 == 1
+}
+
+// openCodeSpan returns the byte offset of the backtick of a code span s
+// opens and does not close, or -1. Escaped text has no unescaped backticks
+// but codeSpan's. Inside a span a backslash is only a backslash.
+func openCodeSpan(s string) int {
+	open := -1
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && open < 0:
+			i++ // the next character is escaped
+		case s[i] == '`' && open < 0:
+			open = i
+		case s[i] == '`':
+			open = -1
+		}
+	}
+	return open
 }
 
 // splitContent splits text into messages of at most limit characters,
@@ -143,8 +183,18 @@ func splitContent(text string, limit, maxParts int) []string {
 		if cut <= 0 {
 			cut = end
 		}
+		// Keep a code span and an escape pair whole, so neither message
+		// shows a stray backtick or an unescaped character.
+		if open := openCodeSpan(text[:cut]); open > 0 && strings.TrimSpace(text[:open]) != "" {
+			cut = open
+		}
+		if danglingBackslash(text[:cut]) && cut > 1 {
+			cut--
+		}
 		parts = append(parts, strings.TrimRight(text[:cut], " \n"))
-		text = strings.TrimLeft(text[cut:], " \n")
+		// The next message starts a line: "- x" from mid-sentence would be
+		// a list item there.
+		text = escapeListMarker(strings.TrimLeft(text[cut:], " \n"))
 	}
 	if len(parts) > maxParts {
 		parts = parts[:maxParts]
@@ -178,12 +228,14 @@ func fitEmbeds(embeds []*discordgo.MessageEmbed) []*discordgo.MessageEmbed {
 		e.Title = truncate(e.Title, maxEmbedTitle)
 		e.Description = truncate(e.Description, maxEmbedDescription)
 		texts = append(texts, text{s: &e.Title}, text{s: &e.Description})
+		// Footers and author names are plain text: markdown escapes would
+		// show there, so only mentions are broken.
 		if e.Footer != nil {
-			e.Footer.Text = truncate(e.Footer.Text, maxFooter)
+			e.Footer.Text = truncate(mentionBreaker.Replace(e.Footer.Text), maxFooter)
 			texts = append(texts, text{s: &e.Footer.Text})
 		}
 		if e.Author != nil {
-			e.Author.Name = truncate(e.Author.Name, maxAuthorName)
+			e.Author.Name = truncate(mentionBreaker.Replace(e.Author.Name), maxAuthorName)
 			texts = append(texts, text{s: &e.Author.Name})
 		}
 		for _, f := range e.Fields {
@@ -291,8 +343,10 @@ func AnswerMessage(a *retrieval.Answer, key string) ([]*discordgo.MessageEmbed, 
 			cited = []retrieval.Citation{*a.Closest}
 		}
 	}
-	if a.Note != "" {
-		desc.WriteString("\n\n*" + EscapeMarkdown(a.Note) + "*")
+	// On one line and trimmed, or the asterisks would not make it italic:
+	// "* note" at a line start is a list item.
+	if note := flatten(a.Note); note != "" {
+		desc.WriteString("\n\n*" + EscapeMarkdown(note) + "*")
 	}
 	e.Description = desc.String()
 	for _, c := range cited {
@@ -359,23 +413,47 @@ func publishers(cited []retrieval.Citation) string {
 }
 
 // markdownURL makes a story URL safe inside a Markdown link: only http(s),
-// and no characters that would end the link early.
+// and no characters that would end the link early. Line breaks are
+// dropped; parentheses, angle brackets, white space of any kind (a tab,
+// a no-break space), control and invisible format characters, and bytes
+// that are not UTF-8 are percent-encoded.
 func markdownURL(u string) string {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		return ""
 	}
-	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u)
+	var b strings.Builder
+	for i := 0; i < len(u); {
+		r, size := utf8.DecodeRuneInString(u[i:])
+		switch {
+		case r == '\n' || r == '\r':
+		case r == '(' || r == ')' || r == '<' || r == '>' || r == utf8.RuneError ||
+			unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			for _, c := range []byte(u[i : i+size]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		default:
+			b.WriteString(u[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
+// maxCodeSpan bounds an identifier shown as code. Real ones (versions,
+// story IDs) are far shorter; the bound keeps a span from being longer than
+// a message, where no split could keep it whole.
+const maxCodeSpan = 200
+
 // codeSpan shows an identifier (a version, a story ID) as code. Backticks
-// are dropped because they would end the span; nothing else needs escaping
-// inside one.
+// are dropped because they would end the span. Markdown needs no escaping
+// inside one, but mentions are broken all the same, in case a cut exposes
+// the text.
 func codeSpan(s string) string {
-	s = strings.ReplaceAll(flatten(s), "`", "")
+	s = truncate(strings.ReplaceAll(flatten(s), "`", ""), maxCodeSpan)
 	if s == "" {
 		return ""
 	}
-	return "`" + s + "`"
+	return "`" + mentionBreaker.Replace(s) + "`"
 }
 
 // flatten puts text on one line: a quote's line breaks would otherwise end
@@ -392,8 +470,12 @@ func feedbackID(up bool, key string) string {
 
 // passagesID is the "Show passages" custom ID: the snapshot version and the
 // distinct chunk IDs cited, as many as fit in Discord's 100 characters.
-// Empty when nothing was cited.
+// Empty when nothing was cited, or when the version has a ":" and so would
+// not parse back.
 func passagesID(version string, cited []retrieval.Citation) string {
+	if strings.Contains(version, ":") {
+		return ""
+	}
 	id := passagesPrefix + version + ":"
 	n := 0
 	seen := map[string]bool{}

@@ -23,10 +23,22 @@ const EnvPrefix = "STORYBOT_"
 // overrides from getenv (os.Getenv if nil) and validates the result.
 // Unknown keys are errors with their line, so a typo never silently falls
 // back to a default.
+//
+// No error holds the Discord token (DISCORD_TOKEN) or a piece of it, even
+// when it was pasted into the file or a variable by mistake: errors quote
+// the values they are about, and end up in logs.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	c, err := load(path, getenv)
+	if err != nil {
+		return nil, redactToken(err, getenv("DISCORD_TOKEN"))
+	}
+	return c, nil
+}
+
+func load(path string, getenv func(string) string) (*Config, error) {
 	c := Default()
 	c.getenv = getenv
 	c.origin = map[string]string{}
@@ -378,4 +390,42 @@ func (c *Config) where(key string) string {
 		return o + " (" + key + ")"
 	}
 	return o + ": " + key
+}
+
+// secretFragment is how many characters of the token make a recognisable
+// piece of it. Errors quote values cut to 60 bytes, so removing only the
+// whole token would let most of one through.
+const secretFragment = 12
+
+// redactToken replaces every run of at least secretFragment characters of
+// token in err's message. A token shorter than 8 characters is not a real
+// one, and redacting it would garble ordinary words. The redacted error
+// does not wrap err, whose message still holds the token.
+func redactToken(err error, token string) error {
+	token = strings.TrimSpace(token)
+	n := min(secretFragment, len(token))
+	if n < 8 {
+		return err
+	}
+	msg := err.Error()
+	var b strings.Builder
+	redacted := false
+	for i := 0; i < len(msg); {
+		l := 0
+		for j := i + n; j <= len(msg) && strings.Contains(token, msg[i:j]); j++ {
+			l = j - i
+		}
+		if l == 0 {
+			b.WriteByte(msg[i])
+			i++
+			continue
+		}
+		b.WriteString("[the Discord token]")
+		i += l
+		redacted = true
+	}
+	if !redacted {
+		return err
+	}
+	return errors.New(b.String())
 }
