@@ -197,17 +197,14 @@ func (f *Fake) withDefaults(c Caller) Caller {
 	return c
 }
 
-// userMessage is a message written by the caller, with target's non-zero
-// fields on top.
-func (f *Fake) userMessage(target *discordgo.Message, c Caller) map[string]any {
-	m := map[string]any{
-		"id":         NewSnowflake(),
-		"type":       0,
-		"channel_id": c.ChannelID,
-		"author": map[string]any{
-			"id": c.UserID, "username": c.Username, "discriminator": "0", "global_name": c.Username,
-			"avatar": nil, "public_flags": 0,
-		},
+// message is the shape every message shares: no content, no attachments, no
+// mentions, sent now.
+func message(typ int, channelID string, author map[string]any) map[string]any {
+	return map[string]any{
+		"id":               NewSnowflake(),
+		"type":             typ,
+		"channel_id":       channelID,
+		"author":           author,
 		"content":          "",
 		"embeds":           []any{},
 		"attachments":      []any{},
@@ -221,6 +218,15 @@ func (f *Fake) userMessage(target *discordgo.Message, c Caller) map[string]any {
 		"edited_timestamp": nil,
 		"flags":            0,
 	}
+}
+
+// userMessage is a message written by the caller, with target's non-zero
+// fields on top.
+func (f *Fake) userMessage(target *discordgo.Message, c Caller) map[string]any {
+	m := message(0, c.ChannelID, map[string]any{
+		"id": c.UserID, "username": c.Username, "discriminator": "0", "global_name": c.Username,
+		"avatar": nil, "public_flags": 0,
+	})
 	if target != nil {
 		m = overlay(m, jsonValue(target))
 	}
@@ -229,26 +235,10 @@ func (f *Fake) userMessage(target *discordgo.Message, c Caller) map[string]any {
 
 // botMessage is a message the bot posted.
 func (f *Fake) botMessage(channelID string, typ discordgo.MessageType) map[string]any {
-	return map[string]any{
-		"id":               NewSnowflake(),
-		"type":             int(typ),
-		"channel_id":       channelID,
-		"author":           f.botUser(),
-		"content":          "",
-		"embeds":           []any{},
-		"attachments":      []any{},
-		"components":       []any{},
-		"mentions":         []any{},
-		"mention_roles":    []any{},
-		"mention_everyone": false,
-		"pinned":           false,
-		"tts":              false,
-		"timestamp":        time.Now().UTC().Format(time.RFC3339Nano),
-		"edited_timestamp": nil,
-		"flags":            0,
-		"application_id":   f.cfg.AppID,
-		"webhook_id":       f.cfg.AppID,
-	}
+	m := message(int(typ), channelID, f.botUser())
+	m["application_id"] = f.cfg.AppID
+	m["webhook_id"] = f.cfg.AppID
+	return m
 }
 
 // overlay copies src's meaningful values onto dst. Marshalled discordgo
