@@ -469,106 +469,83 @@ func applyMessageFields(m map[string]any, data map[string]any) {
 	}
 }
 
-// webhookState finds an acknowledged interaction by the webhook URL the bot
-// used: {app}/{token}.
-func (f *Fake) webhookState(req *Request) (*interactionState, Response, bool) {
+// onWebhook runs fn, under the registry lock, on the interaction named by
+// the webhook URL the bot used ({app}/{token}). POST and PATCH bodies must
+// be JSON objects; fn gets them decoded.
+func (f *Fake) onWebhook(req *Request, fn func(st *interactionState, body map[string]any) Response) Response {
+	var body map[string]any
+	if req.Method == http.MethodPost || req.Method == http.MethodPatch {
+		if err := json.Unmarshal(req.Body, &body); err != nil {
+			return invalidForm("body must be a JSON object")
+		}
+	}
+	f.ix.mu.Lock()
+	defer f.ix.mu.Unlock()
 	if req.Params["app"] != f.cfg.AppID {
-		return nil, unknownWebhook(), false
+		return unknownWebhook()
 	}
 	st := f.ix.byToken[req.Params["token"]]
 	if st == nil {
-		return nil, unknownWebhook(), false
+		return unknownWebhook()
 	}
-	return st, Response{}, true
+	return fn(st, body)
 }
 
 func (f *Fake) serveGetOriginal(req *Request) Response {
-	f.ix.mu.Lock()
-	defer f.ix.mu.Unlock()
-	st, resp, ok := f.webhookState(req)
-	if !ok {
-		return resp
-	}
-	if st.original == nil {
-		return unknownMessage()
-	}
-	return jsonResponse(http.StatusOK, st.original)
+	return f.onWebhook(req, func(st *interactionState, _ map[string]any) Response {
+		if st.original == nil {
+			return unknownMessage()
+		}
+		return jsonResponse(http.StatusOK, st.original)
+	})
 }
 
 func (f *Fake) serveEditOriginal(req *Request) Response {
-	var body map[string]any
-	if err := json.Unmarshal(req.Body, &body); err != nil {
-		return invalidForm("body must be a JSON object")
-	}
-	f.ix.mu.Lock()
-	defer f.ix.mu.Unlock()
-	st, resp, ok := f.webhookState(req)
-	if !ok {
-		return resp
-	}
-	if st.original == nil {
-		return unknownMessage()
-	}
-	editMessage(st.original, body)
-	return jsonResponse(http.StatusOK, st.original)
+	return f.onWebhook(req, func(st *interactionState, body map[string]any) Response {
+		if st.original == nil {
+			return unknownMessage()
+		}
+		editMessage(st.original, body)
+		return jsonResponse(http.StatusOK, st.original)
+	})
 }
 
 func (f *Fake) serveDeleteOriginal(req *Request) Response {
-	f.ix.mu.Lock()
-	defer f.ix.mu.Unlock()
-	st, resp, ok := f.webhookState(req)
-	if !ok {
-		return resp
-	}
-	if st.original == nil {
-		return unknownMessage()
-	}
-	st.original = nil
-	return noContent()
+	return f.onWebhook(req, func(st *interactionState, _ map[string]any) Response {
+		if st.original == nil {
+			return unknownMessage()
+		}
+		st.original = nil
+		return noContent()
+	})
 }
 
 func (f *Fake) serveFollowup(req *Request) Response {
-	var body map[string]any
-	if err := json.Unmarshal(req.Body, &body); err != nil {
-		return invalidForm("body must be a JSON object")
-	}
-	f.ix.mu.Lock()
-	defer f.ix.mu.Unlock()
-	st, resp, ok := f.webhookState(req)
-	if !ok {
-		return resp
-	}
-	if !st.acked {
-		return unknownWebhook()
-	}
-	m := f.botMessage(st.channelID, discordgo.MessageTypeReply)
-	applyMessageFields(m, body)
-	st.followups = append(st.followups, m)
-	// Without ?wait=true Discord answers 204 and discordgo returns nil.
-	if req.Query.Get("wait") != "true" {
-		return noContent()
-	}
-	return jsonResponse(http.StatusOK, m)
+	return f.onWebhook(req, func(st *interactionState, body map[string]any) Response {
+		if !st.acked {
+			return unknownWebhook()
+		}
+		m := f.botMessage(st.channelID, discordgo.MessageTypeReply)
+		applyMessageFields(m, body)
+		st.followups = append(st.followups, m)
+		// Without ?wait=true Discord answers 204 and discordgo returns nil.
+		if req.Query.Get("wait") != "true" {
+			return noContent()
+		}
+		return jsonResponse(http.StatusOK, m)
+	})
 }
 
 func (f *Fake) serveEditFollowup(req *Request) Response {
-	var body map[string]any
-	if err := json.Unmarshal(req.Body, &body); err != nil {
-		return invalidForm("body must be a JSON object")
-	}
-	f.ix.mu.Lock()
-	defer f.ix.mu.Unlock()
-	st, resp, ok := f.webhookState(req)
-	if !ok {
-		return resp
-	}
-	for _, m := range st.followups {
-		if m["id"] == req.Params["message"] {
-			editMessage(m, body)
-			return jsonResponse(http.StatusOK, m)
+	return f.onWebhook(req, func(st *interactionState, body map[string]any) Response {
+		for _, m := range st.followups {
+			if m["id"] == req.Params["message"] {
+				editMessage(m, body)
+				return jsonResponse(http.StatusOK, m)
+			}
 		}
-	}
-	return unknownMessage()
+		return unknownMessage()
+	})
 }
 
 // editMessage applies a PATCH: the new fields, an edited timestamp, and
