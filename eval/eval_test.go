@@ -43,7 +43,7 @@ func defaultOptions(t *testing.T) retrieval.Options {
 // change that improves them should raise them.
 const (
 	recordedRecall5         = 98.4
-	recordedAnswerSentence1 = 79.9
+	recordedAnswerSentence1 = 80.3
 	allowedDrop             = 2.0
 )
 

@@ -48,18 +48,22 @@ func CleanQuestion(q string) (string, error) {
 type questionType int
 
 const (
-	askOther  questionType = iota
-	askWho                 // a person or organisation
-	askWhen                // a date or time
-	askNumber              // how many, how much
-	askWhy                 // a reason
-	askWhere               // a place
+	askOther   questionType = iota
+	askWho                  // a person or organisation
+	askWhen                 // a date or time
+	askNumber               // how many, how much
+	askWhy                  // a reason
+	askWhere                // a place
+	askName                 // what something is called
+	askExample              // an example or instance of something
 )
 
 var (
-	whenQuestion   = regexp.MustCompile(`(?i)\b(when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century|decade)|how long ago)\b`)
-	numberQuestion = regexp.MustCompile(`(?i)\b(how (many|much|long|far|old|large|big|high|tall)|what (number|percentage|percent|amount|proportion))\b`)
-	whoQuestion    = regexp.MustCompile(`(?i)\b(who|whom|whose|which (person|people|official|officials|organi[sz]ation|group|company|agency|country))\b`)
+	whenQuestion    = regexp.MustCompile(`(?i)\b(when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century|decade)|how long ago)\b`)
+	numberQuestion  = regexp.MustCompile(`(?i)\b(how (many|much|long|far|old|large|big|high|tall)|what (number|percentage|percent|amount|proportion))\b`)
+	nameQuestion    = regexp.MustCompile(`(?i)\b(called|known as|referred to|refer to|another (name|term|word)|(name|term|word) for|(what|which) (name|term)|nicknamed?)\b`)
+	exampleQuestion = regexp.MustCompile(`(?i)\b(an example|example of|one example|instance of|name one|name an?)\b`)
+	whoQuestion     = regexp.MustCompile(`(?i)\b(who|whom|whose|which (person|people|official|officials|organi[sz]ation|group|company|agency|country))\b`)
 )
 
 func classify(q string) questionType {
@@ -69,6 +73,10 @@ func classify(q string) questionType {
 		return askWhen
 	case numberQuestion.MatchString(q):
 		return askNumber
+	case nameQuestion.MatchString(q):
+		return askName
+	case exampleQuestion.MatchString(q):
+		return askExample
 	case whoQuestion.MatchString(q):
 		return askWho
 	case strings.Contains(lower, "why"), strings.Contains(lower, "what reason"), strings.Contains(lower, "for what purpose"):
@@ -80,10 +88,12 @@ func classify(q string) questionType {
 }
 
 var (
-	datePattern   = regexp.MustCompile(`\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b|\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|century|decade|centuries)\b`)
-	numberPattern = regexp.MustCompile(`(?i)\b[0-9][0-9,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|several|percent)\b`)
-	reasonPattern = regexp.MustCompile(`(?i)\b(because|due to|since|so that|in order to|as a result|reason|owing to|thanks to|led to|caused|result of|in response|to avoid|aimed|so as to)\b`)
-	placePattern  = regexp.MustCompile(`\b(in|at|near|from|to|on|across|outside|inside)\s+(the\s+)?[A-Z][\p{L}]+`)
+	datePattern    = regexp.MustCompile(`\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b|\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|century|decade|centuries)\b`)
+	numberPattern  = regexp.MustCompile(`(?i)\b[0-9][0-9,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|several|percent)\b`)
+	reasonPattern  = regexp.MustCompile(`(?i)\b(because|due to|since|so that|in order to|as a result|reason|owing to|thanks to|led to|caused|result of|in response|to avoid|aimed|so as to)\b`)
+	namingPattern  = regexp.MustCompile(`(?i)\b(called|known as|named|termed|referred to as|nicknamed|dubbed|also)\b|\(|"|“`)
+	examplePattern = regexp.MustCompile(`(?i)\b(example|for instance|such as|include|includes|including|e\.g\.)\b`)
+	placePattern   = regexp.MustCompile(`\b(in|at|near|from|to|on|across|outside|inside)\s+(the\s+)?[A-Z][\p{L}]+`)
 )
 
 // hasAnswerCue reports whether a sentence holds the kind of thing the
@@ -101,6 +111,10 @@ func hasAnswerCue(t questionType, sentence string, questionWords map[string]bool
 		return reasonPattern.MatchString(sentence)
 	case askWhere:
 		return placePattern.MatchString(sentence)
+	case askName:
+		return namingPattern.MatchString(sentence)
+	case askExample:
+		return examplePattern.MatchString(sentence)
 	}
 	return false
 }
