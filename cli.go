@@ -64,6 +64,9 @@ func parseNoArgs(fs *flag.FlagSet, args []string) (done bool, err error) {
 // container can set it once for serve, index and healthcheck alike.
 const configEnv = "STORYBOT_CONFIG"
 
+// configFlagUsage describes --config for the commands that run from a config.
+const configFlagUsage = "YAML config file (default $STORYBOT_CONFIG; without either: defaults and STORYBOT_* variables)"
+
 // configPath is --config, else $STORYBOT_CONFIG, else "" (defaults and
 // STORYBOT_* variables only).
 func configPath(flagValue string, getenv func(string) string) string {

@@ -19,7 +19,7 @@ func configLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 // time, so the bot's first start embeds nothing.
 func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("index", stderr)
-	cfgPath := fs.String("config", "", "YAML config file (default $STORYBOT_CONFIG; without either: defaults and STORYBOT_* variables)")
+	cfgPath := fs.String("config", "", configFlagUsage)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: storybot index [--config FILE]\n\nBuilds the index of the configured knowledge and stores it in data_dir.\n\n")
 		fs.PrintDefaults()

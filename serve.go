@@ -23,7 +23,7 @@ import (
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("serve", stderr)
-	cfgPath := fs.String("config", "", "YAML config file (default $STORYBOT_CONFIG; without either: defaults and STORYBOT_* variables)")
+	cfgPath := fs.String("config", "", configFlagUsage)
 	httpAddr := fs.String("http", "", "receive interactions over HTTP on this address (e.g. :8080) instead of the gateway")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: storybot serve [--config FILE] [--http ADDR]\n\nConnects to Discord and answers /ask, /sources and /reload.\nThe token comes from DISCORD_TOKEN or discord.token_file.\n\n")
