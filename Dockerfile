@@ -17,8 +17,8 @@ COPY . .
 ARG VERSION=dev
 ARG REVISION=
 # The same flags as TestStaticBinary in healthcheck_test.go: a static binary
-# (no libc), with no local paths in it. The built-in story and word vectors
-# are embedded by go:embed.
+# (no libc), with no local paths in it. The built-in story, the word vectors
+# and the sentence encoder's weights are embedded by go:embed.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" -o /out/storybot . \
  && mkdir -p /out/data /out/knowledge
 

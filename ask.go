@@ -11,6 +11,7 @@ import (
 
 	"storybot/knowledge"
 	"storybot/retrieval"
+	"storybot/retrieval/encoder"
 	"storybot/retrieval/wordvec"
 )
 
@@ -41,27 +42,27 @@ func (k *knowledgeFlags) buildIndex(ctx context.Context) (*retrieval.Index, erro
 }
 
 // defaultOptions are the offline defaults: BM25 fused with GloVe word
-// vectors, chosen by measurement (README, "Quality").
+// vectors, and the sentence encoder to pick the answer, chosen by
+// measurement (README, "Quality").
 func defaultOptions() retrieval.Options {
-	return retrieval.Options{Embedder: defaultEmbedder()}
+	return retrieval.Options{Embedder: defaultEmbedder(), Encoder: defaultEncoder()}
 }
 
+// The built-in models load once per process. They are part of the binary;
+// failing to decode them is a build defect.
 var (
-	embedderOnce sync.Once
-	embedder     *wordvec.Embedder
+	defaultEmbedder = loadOnce("built-in word vectors", func() (retrieval.Embedder, error) { return wordvec.New() })
+	defaultEncoder  = loadOnce("built-in sentence encoder", func() (retrieval.Embedder, error) { return encoder.New() })
 )
 
-// defaultEmbedder loads the word vectors once per process. The table is
-// part of the binary; failing to parse it is a build defect.
-func defaultEmbedder() retrieval.Embedder {
-	embedderOnce.Do(func() {
-		e, err := wordvec.New()
+func loadOnce(what string, load func() (retrieval.Embedder, error)) func() retrieval.Embedder {
+	return sync.OnceValue(func() retrieval.Embedder {
+		e, err := load()
 		if err != nil {
-			panic(fmt.Sprintf("built-in word vectors: %v", err))
+			panic(fmt.Sprintf("%s: %v", what, err))
 		}
-		embedder = e
+		return e
 	})
-	return embedder
 }
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {

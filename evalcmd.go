@@ -68,7 +68,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 // alternatives without editing code.
 type tuning struct {
 	fusion                  *string
-	embedder                *string
+	embedder, encoder       *string
 	minWords, maxWords, ovl *int
 	k1, b, vw, decline      *float64
 	topK                    *int
@@ -82,6 +82,7 @@ func registerTuning(fs interface {
 	return &tuning{
 		fusion:   fs.String("ranking", "", "fused (default), rrf, lexical or vector"),
 		embedder: fs.String("embedder", "", "vector leg: glove (default) or none"),
+		encoder:  fs.String("encoder", "", "sentence encoder for picking and declining: use (default) or none"),
 		minWords: fs.Int("chunk-min", 0, "chunk may close at a paragraph end past this many words"),
 		maxWords: fs.Int("chunk-max", 0, "chunk never grows past this many words"),
 		ovl:      fs.Int("chunk-overlap", -1, "sentences repeated between chunks"),
@@ -112,6 +113,13 @@ func (t *tuning) apply(o *retrieval.Options) error {
 	default:
 		return usageError("--embedder must be glove or none, not %q", *t.embedder)
 	}
+	switch *t.encoder {
+	case "", "use":
+	case "none":
+		o.Encoder = nil
+	default:
+		return usageError("--encoder must be use or none, not %q", *t.encoder)
+	}
 	if *t.minWords > 0 {
 		o.Chunking.MinWords = *t.minWords
 	}
@@ -139,6 +147,7 @@ func (t *tuning) apply(o *retrieval.Options) error {
 	if *t.decline > 0 {
 		o.DeclineBelow = *t.decline
 		o.DeclineBelowLexical = *t.decline
+		o.DeclineBelowEncoder = *t.decline
 	}
 	if *t.topK > 0 {
 		o.TopK = *t.topK

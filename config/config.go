@@ -71,9 +71,20 @@ type Chunking struct {
 
 // Retrieval tunes answering.
 type Retrieval struct {
-	TopK         int     `yaml:"top_k"`
+	TopK int `yaml:"top_k"`
+	// DeclineBelow is the answerability the best sentence must reach; 0
+	// means the measured default for the chosen encoder.
 	DeclineBelow float64 `yaml:"decline_below"`
+	// SentenceEncoder picks the answer sentence and decides whether to
+	// decline: "builtin" (the default) or "none" (word vectors only).
+	SentenceEncoder string `yaml:"sentence_encoder"`
 }
+
+// Sentence encoder kinds.
+const (
+	SentenceEncoderBuiltin = "builtin"
+	SentenceEncoderNone    = "none"
+)
 
 // Embedder kinds.
 const (
@@ -134,7 +145,7 @@ func Default() *Config {
 			MaxWords: retrieval.DefaultChunkOptions.MaxWords,
 			Overlap:  retrieval.DefaultChunkOptions.Overlap,
 		},
-		Retrieval: Retrieval{TopK: retrieval.DefaultTopK, DeclineBelow: retrieval.DefaultDeclineBelow},
+		Retrieval: Retrieval{TopK: retrieval.DefaultTopK, SentenceEncoder: SentenceEncoderBuiltin},
 		Embedder:  Embedder{Kind: EmbedderOffline},
 		Limits:    Limits{PerUserPerMinute: DefaultPerUserPerMinute, Concurrency: DefaultConcurrency},
 		HTTP:      HTTP{MetricsAddr: DefaultMetricsAddr},

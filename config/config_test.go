@@ -109,7 +109,7 @@ func TestDefaultsMatchRetrieval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Retrieval.TopK != retrieval.DefaultTopK || c.Retrieval.DeclineBelow != retrieval.DefaultDeclineBelow {
+	if c.Retrieval.TopK != retrieval.DefaultTopK || c.Retrieval.DeclineBelow != 0 || c.Retrieval.SentenceEncoder != SentenceEncoderBuiltin {
 		t.Errorf("retrieval defaults %+v", c.Retrieval)
 	}
 	if c.Chunking.MinWords != retrieval.DefaultChunkOptions.MinWords || c.Chunking.MaxWords != retrieval.DefaultChunkOptions.MaxWords || c.Chunking.Overlap != retrieval.DefaultChunkOptions.Overlap {
@@ -142,7 +142,7 @@ discord:
   moderator_role_ids: [333]
 knowledge: {dir: /stories, watch: true}
 chunking: {min_words: 50, max_words: 120, overlap: 0}
-retrieval: {top_k: 6, decline_below: 0.6}
+retrieval: {top_k: 6, decline_below: 0.6, sentence_encoder: none}
 embedder:
   kind: ollama
   url: http://ollama:11434
@@ -174,7 +174,7 @@ discord_extra_is_not_here: false
 	if !reflect.DeepEqual(c.Discord.GuildIDs, []string{"111", "222"}) || !reflect.DeepEqual(c.Discord.ModeratorRoleIDs, []string{"333"}) {
 		t.Errorf("ids %+v", c.Discord)
 	}
-	if c.Knowledge != (Knowledge{Dir: "/stories", Watch: true}) || c.Chunking != (Chunking{50, 120, 0}) || c.Retrieval != (Retrieval{6, 0.6}) {
+	if c.Knowledge != (Knowledge{Dir: "/stories", Watch: true}) || c.Chunking != (Chunking{50, 120, 0}) || c.Retrieval != (Retrieval{6, 0.6, "none"}) {
 		t.Errorf("sections %+v %+v %+v", c.Knowledge, c.Chunking, c.Retrieval)
 	}
 	if c.Embedder != (Embedder{Kind: "ollama", URL: "http://ollama:11434", Model: "nomic-embed-text", Timeout: Duration(90 * time.Second), BatchSize: 16}) {
@@ -244,7 +244,9 @@ func TestValidateNamesKeyValueAndAllowed(t *testing.T) {
 		{"chunking: {min_words: 300, max_words: 200}", []string{"chunking.max_words", "200 is not allowed", "from chunking.min_words (300)"}},
 		{"chunking: {overlap: -1}", []string{"chunking.overlap", "-1", "0 (none) to 20"}},
 		{"retrieval: {top_k: 0}", []string{"retrieval.top_k", "from 1 to 50"}},
-		{"retrieval: {decline_below: 0}", []string{"retrieval.decline_below", "above 0 and at most 1.5"}},
+		{"retrieval: {decline_below: -0.1}", []string{"retrieval.decline_below", "0 for the measured default", "up to 2"}},
+		{"retrieval: {decline_below: 2.5}", []string{"retrieval.decline_below", "up to 2"}},
+		{"retrieval: {sentence_encoder: bert}", []string{"retrieval.sentence_encoder", `"bert"`, `"builtin" or "none"`}},
 		{"retrieval: {decline_below: .nan}", []string{"retrieval.decline_below", "NaN"}},
 		{"embedder: {kind: bert}", []string{"embedder.kind", `"bert"`, "offline, ollama, openai or none"}},
 		{"embedder: {kind: ollama}", []string{"embedder.url", "base URL is required", "embedder.model", "name the embedding model"}},
@@ -308,8 +310,8 @@ func TestEnvOverrides(t *testing.T) {
 			t.Errorf("EnvNames()[%s] = %q, want %q", name, names[name], key)
 		}
 	}
-	if len(names) != 24 {
-		t.Errorf("%d variables, want one per setting (24): %v", len(names), names)
+	if len(names) != 25 {
+		t.Errorf("%d variables, want one per setting (25): %v", len(names), names)
 	}
 }
 
@@ -408,8 +410,21 @@ func TestRetrievalOptions(t *testing.T) {
 	if opts.Embedder == nil || !strings.HasPrefix(opts.Embedder.ID(), "glove100-sif") {
 		t.Errorf("offline embedder: %v", opts.Embedder)
 	}
-	if opts.TopK != retrieval.DefaultTopK || opts.DeclineBelow != retrieval.DefaultDeclineBelow || opts.Chunking != retrieval.DefaultChunkOptions {
+	if opts.Encoder == nil || !strings.HasPrefix(opts.Encoder.ID(), "use-lite") {
+		t.Errorf("sentence encoder: %v", opts.Encoder)
+	}
+	// 0 leaves the thresholds to retrieval's measured defaults.
+	if opts.TopK != retrieval.DefaultTopK || opts.DeclineBelow != 0 || opts.DeclineBelowEncoder != 0 || opts.Chunking != retrieval.DefaultChunkOptions {
 		t.Errorf("options %+v", opts)
+	}
+	// A threshold set applies to the answerability in use.
+	c.Retrieval.DeclineBelow = 0.6
+	if opts, err = c.RetrievalOptions(); err != nil || opts.DeclineBelowEncoder != 0.6 || opts.DeclineBelow != 0 {
+		t.Errorf("threshold with the encoder: %+v, %v", opts, err)
+	}
+	c.Retrieval.SentenceEncoder = SentenceEncoderNone
+	if opts, err = c.RetrievalOptions(); err != nil || opts.Encoder != nil || opts.DeclineBelow != 0.6 {
+		t.Errorf("threshold without the encoder: %+v, %v", opts, err)
 	}
 
 	c.Chunking.Overlap = 0

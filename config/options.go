@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"storybot/retrieval"
+	"storybot/retrieval/encoder"
 	"storybot/retrieval/provider"
 	"storybot/retrieval/wordvec"
 )
@@ -21,9 +22,20 @@ func (c *Config) RetrievalOptions() (retrieval.Options, error) {
 		overlap = -1 // retrieval reads 0 as "default"; the config's 0 means none
 	}
 	opts := retrieval.Options{
-		Chunking:     retrieval.ChunkOptions{MinWords: c.Chunking.MinWords, MaxWords: c.Chunking.MaxWords, Overlap: overlap},
-		TopK:         c.Retrieval.TopK,
-		DeclineBelow: c.Retrieval.DeclineBelow,
+		Chunking: retrieval.ChunkOptions{MinWords: c.Chunking.MinWords, MaxWords: c.Chunking.MaxWords, Overlap: overlap},
+		TopK:     c.Retrieval.TopK,
+	}
+	if c.Retrieval.SentenceEncoder == SentenceEncoderBuiltin {
+		enc, err := encoder.New()
+		if err != nil {
+			return retrieval.Options{}, fmt.Errorf("sentence encoder: %w", err)
+		}
+		opts.Encoder = enc
+		// The threshold set applies to the answerability in use; the
+		// word-vector one stays for questions the encoder cannot read.
+		opts.DeclineBelowEncoder = c.Retrieval.DeclineBelow
+	} else {
+		opts.DeclineBelow = c.Retrieval.DeclineBelow
 	}
 	e := c.Embedder
 	switch e.Kind {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"storybot/retrieval"
 )
 
 // Bounds of the numeric settings. They are wide; their job is to catch a
@@ -18,7 +20,7 @@ const (
 	maxWordsLimit     = 10000
 	maxOverlap        = 20
 	maxTopK           = 50
-	maxDeclineBelow   = 1.5 // coverage (≤1) + 0.5·cosine (≤0.5)
+	maxDeclineBelow   = 2.0 // coverage (≤1) + 0.5·two cosines (≤1)
 	maxEmbedTimeout   = 10 * time.Minute
 	maxBatchSize      = 4096
 	maxPerUserPerMin  = 1000
@@ -77,8 +79,12 @@ func (c *Config) Validate() error {
 	if r.TopK < 1 || r.TopK > maxTopK {
 		bad("retrieval.top_k", r.TopK, fmt.Sprintf("use a whole number from 1 to %d", maxTopK))
 	}
-	if math.IsNaN(r.DeclineBelow) || r.DeclineBelow <= 0 || r.DeclineBelow > maxDeclineBelow {
-		bad("retrieval.decline_below", r.DeclineBelow, fmt.Sprintf("use a number above 0 and at most %g (the default is %g)", maxDeclineBelow, Default().Retrieval.DeclineBelow))
+	if math.IsNaN(r.DeclineBelow) || r.DeclineBelow < 0 || r.DeclineBelow > maxDeclineBelow {
+		bad("retrieval.decline_below", r.DeclineBelow, fmt.Sprintf("use 0 for the measured default (%g with the sentence encoder, %g without) or a number up to %g",
+			retrieval.DefaultDeclineBelowEncoder, retrieval.DefaultDeclineBelow, maxDeclineBelow))
+	}
+	if r.SentenceEncoder != SentenceEncoderBuiltin && r.SentenceEncoder != SentenceEncoderNone {
+		bad("retrieval.sentence_encoder", r.SentenceEncoder, fmt.Sprintf("use %q or %q", SentenceEncoderBuiltin, SentenceEncoderNone))
 	}
 
 	c.validateEmbedder(bad)

@@ -72,22 +72,20 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, qvec, err := ix.search(ctx, q, ix.opts.TopK)
+	r, err := ix.read(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, err
 	}
 	a := &Answer{Question: q, Index: ix.version}
-	if res.Degraded != nil {
+	switch {
+	case r.search.Degraded != nil:
 		a.Degraded = true
 		a.Note = "Semantic search was unavailable, so this answer comes from keyword search alone."
+	case r.encoderErr != nil:
+		a.Degraded = true
+		a.Note = "The sentence encoder was unavailable, so this answer was picked by word vectors and keywords."
 	}
-	qi := ix.analyze(q)
-	qi.vec = qvec
-	cands := ix.score(qi, res.Hits)
-	threshold := ix.opts.DeclineBelow
-	if qvec == nil || isZero(qvec) {
-		threshold = ix.opts.DeclineBelowLexical
-	}
+	qi, cands, threshold := r.question, r.cands, r.threshold
 	if len(cands) == 0 || cands[0].answerability() < threshold {
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 && cands[0].coverage > 0 {
@@ -116,17 +114,68 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	return a, nil
 }
 
+// reading is a question read against the snapshot: the passages found, the
+// question prepared for scoring, its candidate sentences (best first) and
+// the answerability the best must reach.
+type reading struct {
+	search     SearchResult
+	question   questionInfo
+	cands      []candidate
+	threshold  float64
+	encoderErr error // the encoder failed; the candidates were scored without it
+}
+
+func (ix *Index) read(ctx context.Context, q string) (reading, error) {
+	res, qvec, err := ix.search(ctx, q, ix.opts.TopK)
+	if err != nil {
+		return reading{}, fmt.Errorf("search: %w", err)
+	}
+	r := reading{search: res, question: ix.analyze(q)}
+	r.question.vec = qvec
+	if r.question.enc, r.encoderErr = ix.encodeQuestion(ctx, q); r.encoderErr != nil && ctx.Err() != nil {
+		return reading{}, ctx.Err()
+	}
+	r.cands = ix.score(r.question, res.Hits)
+	switch {
+	case r.question.enc != nil:
+		r.threshold = ix.opts.DeclineBelowEncoder
+	case qvec == nil || isZero(qvec):
+		r.threshold = ix.opts.DeclineBelowLexical
+	default:
+		r.threshold = ix.opts.DeclineBelow
+	}
+	return r, nil
+}
+
+// encodeQuestion is the question's sentence-encoder vector, or nil when the
+// snapshot has no encoder or the question has no known word.
+func (ix *Index) encodeQuestion(ctx context.Context, q string) ([]float32, error) {
+	if ix.sentEnc == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, ix.opts.QueryTimeout)
+	defer cancel()
+	vecs, err := ix.opts.Encoder.Embed(ctx, []string{q})
+	if err != nil {
+		return nil, fmt.Errorf("encode question with %s: %w", ix.opts.Encoder.ID(), err)
+	}
+	if len(vecs) != 1 || isZero(vecs[0]) {
+		return nil, nil
+	}
+	return vecs[0], nil
+}
+
 // questionInfo is a question prepared for scoring sentences.
 type questionInfo struct {
 	kind     questionType
 	terms    []string  // distinct stems
-	words    []string  // the unstemmed word of each term, for word vectors
 	weights  []float64 // IDF over the snapshot's sentences
 	total    float64
 	lower    map[string]bool // every word of the question, lower case
 	allWords []string        // every word of the question in order, lower case
 	rarest   string          // the term with the highest IDF
 	vec      []float32       // the question's vector; nil without an embedder
+	enc      []float32       // the question's sentence-encoder vector; nil without one
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
@@ -213,7 +262,12 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 				f[fPhrase] = float64(longestRun(qi.allWords, words(ix.sentenceText(g)))) / float64(n)
 			}
 			f[fRarest] = b2f(contains(ix.sentTerms[g], qi.rarest))
-			cand.score = f.dot(pickerWeights)
+			weights := &pickerWeights
+			if qi.enc != nil {
+				f[fEncoder] = cosine(qi.enc, ix.sentEnc[g])
+				weights = &pickerWeightsEncoder
+			}
+			cand.score = f.dot(*weights)
 			out = append(out, cand)
 		}
 	}

@@ -13,22 +13,40 @@ import (
 	"storybot/knowledge"
 )
 
-// BenchmarkAsk answers a question about the built-in story with the default
-// options, end to end: cleaning, both legs, fusion, sentence picking.
+// BenchmarkAsk answers a question about the built-in story, end to end:
+// cleaning, both legs, fusion, encoding the question, sentence picking;
+// with the default options and without the sentence encoder.
 func BenchmarkAsk(b *testing.B) {
-	ix := buildDefault(b, benchOptions())
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ix.Ask(ctx, "who favors strikes?"); err != nil {
-			b.Fatal(err)
-		}
+	noEncoder := benchOptions()
+	noEncoder.Encoder = nil
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{{"default", benchOptions()}, {"no-encoder", noEncoder}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ix := buildDefault(b, bc.opts)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ix.Ask(ctx, "who favors strikes?"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
-// benchOptions are the production defaults; the default embedder is set
-// where one exists (see default_embedder_test.go).
-func benchOptions() Options { return Options{Embedder: fitEmbedder} }
+// BenchmarkBuildDefault indexes the built-in story from nothing: splitting,
+// BM25, the word vectors of chunks and sentences, and the sentence encoder.
+func BenchmarkBuildDefault(b *testing.B) {
+	for b.Loop() {
+		buildDefault(b, benchOptions())
+	}
+}
+
+// benchOptions are the production defaults; the default embedder and
+// encoder are set where they exist (see default_embedder_test.go).
+func benchOptions() Options { return Options{Embedder: fitEmbedder, Encoder: fitEncoder} }
 
 // randomVectors is a fast embedder for synthetic corpora: a pseudo-random
 // 100-d vector seeded by the text, so building 100k chunks stays cheap.

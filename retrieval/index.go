@@ -27,6 +27,11 @@ type Options struct {
 	K1, B float64
 	// Embedder is the vector leg. Nil means lexical ranking only.
 	Embedder Embedder
+	// Encoder reads whole sentences (a small transformer) to pick the
+	// answer sentence and to decide whether the stories answer at all. It
+	// embeds sentences, not passages: it is too slow for passage-length
+	// text. Nil leaves both to the Embedder's vectors.
+	Encoder Embedder
 	// Cache is shared across snapshots so a reload embeds only new text.
 	// Nil gives the snapshot a private cache.
 	Cache *EmbeddingCache
@@ -38,13 +43,16 @@ type Options struct {
 	TopK int
 	// DeclineBelow is the answerability the best sentence must reach
 	// (coverage of the question's weighted terms + 0.5·cosine); below it the
-	// answer is "the story does not say". DeclineBelowLexical applies when
-	// the question has no vector (no embedder, or the provider failed), so
-	// answerability is coverage alone.
+	// answer is "the story does not say". DeclineBelowEncoder applies
+	// instead when the Encoder read the question, whose answerability adds
+	// 0.5·the Encoder's cosine; DeclineBelowLexical when the question has
+	// no vector (no embedder, or the provider failed), so answerability is
+	// coverage alone.
 	DeclineBelow        float64
 	DeclineBelowLexical float64
-	// QueryTimeout bounds the vector leg's query embedding; past it the
-	// question is answered from the lexical ranking alone.
+	DeclineBelowEncoder float64
+	// QueryTimeout bounds the question's embedding by each of Embedder and
+	// Encoder; past it the question is answered without that model.
 	QueryTimeout time.Duration
 }
 
@@ -55,6 +63,9 @@ const (
 	// DefaultDeclineBelowLexical is TestFitDecline's threshold for coverage
 	// alone at the same 96% off-article decline rate.
 	DefaultDeclineBelowLexical = 0.36
+	// DefaultDeclineBelowEncoder is TestFitDecline's threshold with the
+	// sentence encoder's cosine added, at the same decline rate.
+	DefaultDeclineBelowEncoder = 0.715
 	DefaultVectorWeight        = 0.3
 	DefaultQueryTimeout        = 2 * time.Second
 )
@@ -81,6 +92,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeclineBelowLexical == 0 {
 		o.DeclineBelowLexical = DefaultDeclineBelowLexical
+	}
+	if o.DeclineBelowEncoder == 0 {
+		o.DeclineBelowEncoder = DefaultDeclineBelowEncoder
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout
@@ -110,6 +124,8 @@ type Index struct {
 	// sentVecs[g] is sentence g's vector, for scoring sentences by meaning;
 	// nil without an embedder.
 	sentVecs [][]float32
+	// sentEnc[g] is sentence g's vector from the Encoder; nil without one.
+	sentEnc [][]float32
 
 	version string
 	stats   BuildStats
@@ -174,11 +190,14 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 		}
 		ix.stats.Embedded = embedded
 		ix.stats.Cached = len(texts) - embedded
-		sentTexts := make([]string, len(ix.sentences))
-		for g := range ix.sentences {
-			sentTexts[g] = ix.sentenceText(g)
-		}
+		sentTexts := ix.sentenceTexts()
 		if ix.sentVecs, _, err = opts.Cache.Embed(ctx, opts.Embedder, sentTexts); err != nil {
+			return nil, fmt.Errorf("build index: %w", err)
+		}
+	}
+	if opts.Encoder != nil {
+		var err error
+		if ix.sentEnc, _, err = opts.Cache.Embed(ctx, opts.Encoder, ix.sentenceTexts()); err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
 		}
 	}
@@ -186,6 +205,9 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 	h := sha256.New()
 	if opts.Embedder != nil {
 		h.Write([]byte(opts.Embedder.ID()))
+	}
+	if opts.Encoder != nil {
+		h.Write([]byte(opts.Encoder.ID()))
 	}
 	for _, c := range ix.chunks {
 		h.Write([]byte(c.ID))
@@ -325,15 +347,25 @@ func (ix *Index) Cache() *EmbeddingCache { return ix.opts.Cache }
 // sentences'), so that a saved cache holds what the next start needs and
 // not every text ever embedded.
 func (ix *Index) Vectors() []CachedVector {
-	if ix.opts.Embedder == nil {
-		return nil
+	var out []CachedVector
+	if ix.opts.Embedder != nil {
+		texts := make([]string, 0, len(ix.chunks)+len(ix.sentences))
+		for i := range ix.chunks {
+			texts = append(texts, ix.ChunkText(i))
+		}
+		texts = append(texts, ix.sentenceTexts()...)
+		out = ix.opts.Cache.lookup(ix.opts.Embedder.ID(), texts)
 	}
-	texts := make([]string, 0, len(ix.chunks)+len(ix.sentences))
-	for i := range ix.chunks {
-		texts = append(texts, ix.ChunkText(i))
+	if ix.opts.Encoder != nil {
+		out = append(out, ix.opts.Cache.lookup(ix.opts.Encoder.ID(), ix.sentenceTexts())...)
 	}
+	return out
+}
+
+func (ix *Index) sentenceTexts() []string {
+	texts := make([]string, len(ix.sentences))
 	for g := range ix.sentences {
-		texts = append(texts, ix.sentenceText(g))
+		texts[g] = ix.sentenceText(g)
 	}
-	return ix.opts.Cache.lookup(ix.opts.Embedder.ID(), texts)
+	return texts
 }

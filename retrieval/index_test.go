@@ -433,3 +433,67 @@ func TestVectorsAreWhatTheSnapshotUses(t *testing.T) {
 		t.Errorf("embedded %d current and %d old texts, want 0 and 1", embedded, embeddedOld)
 	}
 }
+
+// TestEncoderFailureFallsBackToWordVectors: a sentence encoder that stalls
+// or fails costs the question its encoder, not its answer.
+func TestEncoderFailureFallsBackToWordVectors(t *testing.T) {
+	enc := &bagEmbedder{id: "enc"}
+	ix := buildDefault(t, Options{Embedder: &bagEmbedder{id: "bag"}, Encoder: enc, QueryTimeout: 50 * time.Millisecond})
+	if enc.texts.Load() != int64(len(ix.sentences)) {
+		t.Fatalf("encoder saw %d texts, want the %d sentences", enc.texts.Load(), len(ix.sentences))
+	}
+	ok, err := ix.Ask(context.Background(), "Who is the president of Mexico?")
+	if err != nil || !ok.Found || ok.Degraded {
+		t.Fatalf("healthy encoder: %+v, %v", ok, err)
+	}
+	if enc.texts.Load() != int64(len(ix.sentences))+1 {
+		t.Errorf("the question was not encoded: %d texts", enc.texts.Load())
+	}
+	enc.delay = 10 * time.Second
+	start := time.Now()
+	a, err := ix.Ask(context.Background(), "Who is the president of Mexico?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("took %v; the query timeout did not bound the encoder", elapsed)
+	}
+	if !a.Found || !a.Degraded || !strings.Contains(a.Note, "sentence encoder") {
+		t.Errorf("stalled encoder: found=%v degraded=%v note=%q", a.Found, a.Degraded, a.Note)
+	}
+	enc.delay, enc.fail = 0, errors.New("garbage")
+	if a, err = ix.Ask(context.Background(), "Who is the president of Mexico?"); err != nil || !a.Found || !a.Degraded {
+		t.Errorf("failing encoder: %+v, %v", a, err)
+	}
+	// Cancelling the question is not a degraded answer but an error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ix.Ask(ctx, "Who is the president of Mexico?"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled question: %v", err)
+	}
+}
+
+// TestEncoderVectorsAreSaved: a restart from the saved vectors encodes no
+// sentence again.
+func TestEncoderVectorsAreSaved(t *testing.T) {
+	ctx := context.Background()
+	enc := &bagEmbedder{id: "enc"}
+	ix := buildDefault(t, Options{Embedder: &bagEmbedder{id: "bag"}, Encoder: enc})
+	saved := NewEmbeddingCache()
+	saved.Put(ix.Vectors()...)
+	before := enc.texts.Load()
+	again, err := Build(ctx, knowledge.Default(), Options{Embedder: &bagEmbedder{id: "bag"}, Encoder: enc, Cache: saved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := enc.texts.Load() - before; n != 0 {
+		t.Errorf("restart encoded %d sentences again", n)
+	}
+	if again.Version() != ix.Version() {
+		t.Errorf("same stories and models, versions %s and %s", again.Version(), ix.Version())
+	}
+	plain := buildDefault(t, Options{Embedder: &bagEmbedder{id: "bag"}})
+	if plain.Version() == ix.Version() {
+		t.Error("adding an encoder did not change the snapshot's version")
+	}
+}

@@ -419,7 +419,6 @@ func TestGarbageResponses(t *testing.T) {
 		name    string
 		only    string // run for this provider only; "" for both
 		n       int    // texts to embed (default 2)
-		batch   int
 		status  int
 		body    func(k kind) string // raw body, per provider
 		maxBody int64
