@@ -136,10 +136,10 @@ func (b *boot) loadCache(dir *store.Dir) (c *retrieval.EmbeddingCache, ok bool) 
 	return retrieval.NewEmbeddingCache(), false
 }
 
-// build makes the index. With an embedder and someone watching progress, it
-// first embeds story by story into the shared cache, so progress moves as
-// the slow part does; the final build then finds every vector cached. embedded counts the chunks that
-// were sent to the embedder.
+// build makes the index. With a model to run and someone watching progress,
+// it first embeds story by story into the shared cache, so progress moves as
+// the slow part does; the final build then finds every vector cached.
+// embedded counts the chunks that were sent to the embedder.
 func (b *boot) build(ctx context.Context, stories []*knowledge.Story) (ix *retrieval.Index, embedded int, err error) {
 	report := func(done int) {
 		if b.progress != nil {
@@ -147,7 +147,7 @@ func (b *boot) build(ctx context.Context, stories []*knowledge.Story) (ix *retri
 		}
 	}
 	report(0)
-	if b.progress != nil && b.opts.Embedder != nil && len(stories) > 1 {
+	if b.progress != nil && (b.opts.Embedder != nil || b.opts.Encoder != nil) && len(stories) > 1 {
 		for i, s := range stories {
 			part, err := retrieval.Build(ctx, []*knowledge.Story{s}, b.opts)
 			if err != nil {
