@@ -37,9 +37,24 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	bar := newProgress(stderr, "eval")
-	rep, err := eval.Run(ctx, d, eval.Options{Retrieval: opts, AbstainTest: *abstain, Progress: bar.update})
-	bar.finish()
+	// Two bars: indexing the articles, then asking; each times itself.
+	indexing := newProgress(stderr, "index")
+	var asking *progress
+	rep, err := eval.Run(ctx, d, eval.Options{
+		Retrieval: opts, AbstainTest: *abstain, Indexing: indexing.update,
+		Progress: func(done, total int) {
+			if asking == nil {
+				indexing.finish()
+				asking = newProgress(stderr, "eval")
+			}
+			asking.update(done, total)
+		},
+	})
+	if asking == nil {
+		indexing.finish()
+	} else {
+		asking.finish()
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}

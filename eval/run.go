@@ -17,6 +17,9 @@ type Options struct {
 	// AbstainTest also asks each article's questions against the next
 	// article, where every one of them should be declined.
 	AbstainTest bool
+	// Indexing, if set, is called after each article is indexed: with the
+	// sentence encoder that is most of a run's time.
+	Indexing func(done, total int)
 	// Progress, if set, is called after each question.
 	Progress func(done, total int)
 }
@@ -67,6 +70,9 @@ func Run(ctx context.Context, d *Dataset, opts Options) (*Report, error) {
 		}
 		indexes[i] = ix
 		rep.Chunks += len(ix.Chunks())
+		if opts.Indexing != nil {
+			opts.Indexing(i+1, len(d.Data))
+		}
 	}
 
 	var (
