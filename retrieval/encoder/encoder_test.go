@@ -238,3 +238,32 @@ func BenchmarkEmbed(b *testing.B) {
 		})
 	}
 }
+
+// FuzzEmbed feeds the tokenizer and the network arbitrary bytes: every
+// input gives in-range token ids and a finite unit vector (go test
+// ./retrieval/encoder -run XXX -fuzz FuzzEmbed).
+func FuzzEmbed(f *testing.F) {
+	for _, s := range []string{"", "Who favors strikes?", "\xff\xfe", "ﬁ½²", "e\u0301", strings.Repeat("ab ", 300), "\u200b\ufeff"} {
+		f.Add(s)
+	}
+	e := newEncoder(f)
+	vocab := len(e.net.emb) / e.net.dEmb
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, id := range e.net.tok.Encode(text) {
+			if id < 0 || int(id) >= vocab {
+				t.Fatalf("token id %d outside the %d-row embedding table", id, vocab)
+			}
+		}
+		v := e.net.embedTo(make([]float32, Dim), text)
+		var n float64
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				t.Fatalf("vector for %q is not finite", text)
+			}
+			n += float64(x) * float64(x)
+		}
+		if math.Abs(n-1) > 1e-3 {
+			t.Fatalf("vector for %q has squared norm %v", text, n)
+		}
+	})
+}
