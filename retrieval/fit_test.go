@@ -292,13 +292,13 @@ func fitAscent(groups [][]fitCandidate, w features) features {
 	return w
 }
 
-// TestFitDecline chooses the decline rule: answer when coverage + w·semantic
-// of the best sentence reaches a threshold. For each w it finds the lowest
-// threshold that still declines the target share of off-article questions
-// (each article's questions asked of the next article), and reports how many
-// on-article questions are then answered, and answered right.
-//
-//	STORYBOT_FIT=../testdata/eval/xquad-questions-full-articles.json go test ./retrieval -run TestFitDecline -v
+// TestFitDecline chooses the decline rule: answer when coverage + w·(the
+// word-vector cosine + the sentence encoder's) of the best sentence reaches
+// a threshold (the encoder's only when it runs; STORYBOT_FIT_ENCODER=none
+// fits the rule without it). For each w it finds the lowest threshold that
+// still declines the target share of off-article questions (each article's
+// questions asked of the next article), and reports how many on-article
+// questions are then answered, and answered right. Run it as TestFitPicker.
 func TestFitDecline(t *testing.T) {
 	path := os.Getenv("STORYBOT_FIT")
 	if path == "" {
