@@ -8,9 +8,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -181,6 +183,35 @@ func TestAwkwardInputs(t *testing.T) {
 	again, _ := e.Embed(context.Background(), []string{"Who?"})
 	if cosine(again[0], vecs[len(vecs)-1]) < 0.999999 {
 		t.Error("embedding the same text twice differs")
+	}
+}
+
+// TestConcurrentCallsAgree: callers share one network and its scratch
+// pool; answers do not depend on who else is embedding.
+func TestConcurrentCallsAgree(t *testing.T) {
+	e := newEncoder(t)
+	texts := []string{"Who favors military strikes?", "The lighthouse keeper lit the lamp every night for forty years.", "ok"}
+	want, err := e.Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			i := g % len(texts)
+			got, err := e.Embed(context.Background(), []string{texts[i]})
+			if err != nil || cosine(got[0], want[i]) < 0.999999 {
+				errs <- fmt.Sprintf("goroutine %d: %q differs (%v)", g, texts[i], err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
 	}
 }
 
