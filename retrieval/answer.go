@@ -159,7 +159,10 @@ func (ix *Index) encodeQuestion(ctx context.Context, q string) ([]float32, error
 	if err != nil {
 		return nil, fmt.Errorf("encode question with %s: %w", ix.opts.Encoder.ID(), err)
 	}
-	if len(vecs) != 1 || isZero(vecs[0]) {
+	if len(vecs) != 1 {
+		return nil, fmt.Errorf("encode question with %s: got %d vectors for 1 text", ix.opts.Encoder.ID(), len(vecs))
+	}
+	if isZero(vecs[0]) {
 		return nil, nil
 	}
 	return vecs[0], nil
