@@ -132,8 +132,12 @@ func (ix *Index) read(ctx context.Context, q string) (reading, error) {
 	}
 	r := reading{search: res, question: ix.analyze(q)}
 	r.question.vec = qvec
-	if r.question.enc, r.encoderErr = ix.encodeQuestion(ctx, q); r.encoderErr != nil && ctx.Err() != nil {
-		return reading{}, ctx.Err()
+	// The encoder's weights and threshold were fitted beside the word
+	// vectors' cosine; a question without one is read without the other.
+	if qvec != nil && !isZero(qvec) {
+		if r.question.enc, r.encoderErr = ix.encodeQuestion(ctx, q); r.encoderErr != nil && ctx.Err() != nil {
+			return reading{}, ctx.Err()
+		}
 	}
 	r.cands = ix.score(r.question, res.Hits)
 	switch {

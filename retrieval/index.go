@@ -30,7 +30,10 @@ type Options struct {
 	// Encoder reads whole sentences (a small transformer) to pick the
 	// answer sentence and to decide whether the stories answer at all. It
 	// embeds sentences, not passages: it is too slow for passage-length
-	// text. Nil leaves both to the Embedder's vectors.
+	// text. It works beside the Embedder, whose cosine its weights and
+	// threshold were fitted with: without an Embedder it is not used, and a
+	// question whose vector leg failed is read without it too. Nil leaves
+	// picking and declining to the Embedder's vectors.
 	Encoder Embedder
 	// Cache is shared across snapshots so a reload embeds only new text.
 	// Nil gives the snapshot a private cache.
@@ -195,7 +198,7 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 			return nil, fmt.Errorf("build index: %w", err)
 		}
 	}
-	if opts.Encoder != nil {
+	if opts.Encoder != nil && opts.Embedder != nil {
 		var err error
 		if ix.sentEnc, _, err = opts.Cache.Embed(ctx, opts.Encoder, ix.sentenceTexts()); err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
@@ -206,7 +209,7 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 	if opts.Embedder != nil {
 		h.Write([]byte(opts.Embedder.ID()))
 	}
-	if opts.Encoder != nil {
+	if ix.sentEnc != nil {
 		h.Write([]byte(opts.Encoder.ID()))
 	}
 	for _, c := range ix.chunks {
@@ -356,7 +359,7 @@ func (ix *Index) Vectors() []CachedVector {
 		texts = append(texts, ix.sentenceTexts()...)
 		out = ix.opts.Cache.lookup(ix.opts.Embedder.ID(), texts)
 	}
-	if ix.opts.Encoder != nil {
+	if ix.sentEnc != nil {
 		out = append(out, ix.opts.Cache.lookup(ix.opts.Encoder.ID(), ix.sentenceTexts())...)
 	}
 	return out

@@ -497,3 +497,25 @@ func TestEncoderVectorsAreSaved(t *testing.T) {
 		t.Error("adding an encoder did not change the snapshot's version")
 	}
 }
+
+// TestEncoderOnlyBesideWordVectors: the encoder's weights and threshold
+// assume the word vectors' cosine too, so without an embedder it is not run,
+// and a question whose vector leg fails is read without it.
+func TestEncoderOnlyBesideWordVectors(t *testing.T) {
+	enc := &bagEmbedder{id: "enc"}
+	buildDefault(t, Options{Encoder: enc})
+	if enc.texts.Load() != 0 {
+		t.Errorf("without an embedder the encoder still encoded %d texts", enc.texts.Load())
+	}
+	emb := &bagEmbedder{id: "bag"}
+	ix := buildDefault(t, Options{Embedder: emb, Encoder: enc})
+	encoded := enc.texts.Load()
+	emb.fail = errors.New("provider down")
+	a, err := ix.Ask(context.Background(), "Who is the president of Mexico?")
+	if err != nil || !a.Found || !a.Degraded {
+		t.Fatalf("vector leg down: %+v, %v", a, err)
+	}
+	if enc.texts.Load() != encoded {
+		t.Error("the question was encoded though its vector leg failed")
+	}
+}
