@@ -197,11 +197,11 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 		if ix.sentVecs, _, err = opts.Cache.Embed(ctx, opts.Embedder, sentTexts); err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
 		}
-	}
-	if opts.Encoder != nil && opts.Embedder != nil {
-		var err error
-		if ix.sentEnc, _, err = opts.Cache.Embed(ctx, opts.Encoder, ix.sentenceTexts()); err != nil {
-			return nil, fmt.Errorf("build index: %w", err)
+		// The encoder works only beside the word vectors (see Options).
+		if opts.Encoder != nil {
+			if ix.sentEnc, _, err = opts.Cache.Embed(ctx, opts.Encoder, sentTexts); err != nil {
+				return nil, fmt.Errorf("build index: %w", err)
+			}
 		}
 	}
 
@@ -350,17 +350,17 @@ func (ix *Index) Cache() *EmbeddingCache { return ix.opts.Cache }
 // sentences'), so that a saved cache holds what the next start needs and
 // not every text ever embedded.
 func (ix *Index) Vectors() []CachedVector {
-	var out []CachedVector
-	if ix.opts.Embedder != nil {
-		texts := make([]string, 0, len(ix.chunks)+len(ix.sentences))
-		for i := range ix.chunks {
-			texts = append(texts, ix.ChunkText(i))
-		}
-		texts = append(texts, ix.sentenceTexts()...)
-		out = ix.opts.Cache.lookup(ix.opts.Embedder.ID(), texts)
+	if ix.opts.Embedder == nil {
+		return nil
 	}
+	sentTexts := ix.sentenceTexts()
+	texts := make([]string, 0, len(ix.chunks)+len(sentTexts))
+	for i := range ix.chunks {
+		texts = append(texts, ix.ChunkText(i))
+	}
+	out := ix.opts.Cache.lookup(ix.opts.Embedder.ID(), append(texts, sentTexts...))
 	if ix.sentEnc != nil {
-		out = append(out, ix.opts.Cache.lookup(ix.opts.Encoder.ID(), ix.sentenceTexts())...)
+		out = append(out, ix.opts.Cache.lookup(ix.opts.Encoder.ID(), sentTexts)...)
 	}
 	return out
 }
