@@ -28,9 +28,9 @@ var naturalKinds = map[string]bool{
 	"meta": true, "factoid": true, "unanswerable": true, "offtopic": true,
 }
 
-// wikinewsStoriesDir is where the Wikinews stories live: not ours, so never
+// naturalStoriesDir is where the Wikinews stories live: not ours, so never
 // in the repo. STORYBOT_EVAL_DATA overrides ../shared/eval.
-func wikinewsStoriesDir() string {
+func naturalStoriesDir() string {
 	if d := os.Getenv("STORYBOT_EVAL_DATA"); d != "" {
 		return filepath.Join(d, "wikinews", "stories")
 	}
@@ -38,8 +38,8 @@ func wikinewsStoriesDir() string {
 }
 
 var (
-	frontMatter = regexp.MustCompile(`(?s)\A---\n.*?\n---\n`)
-	naturalID   = regexp.MustCompile(`^n\d{3,}$`)
+	naturalFrontMatter = regexp.MustCompile(`(?s)\A---\n.*?\n---\n`)
+	naturalID          = regexp.MustCompile(`^n\d{3,}$`)
 )
 
 // TestNaturalQuestions checks the contract of the natural-question set that
@@ -133,12 +133,12 @@ func TestNaturalQuestions(t *testing.T) {
 		t.Errorf("%d of %d questions unanswerable, want at least 25%%", unanswerable, total)
 	}
 	for story, c := range perStory {
-		if intAbs(c.fit-c.test) > 1 {
+		if naturalAbs(c.fit-c.test) > 1 {
 			t.Errorf("%s: %d fit against %d test, want halves", story, c.fit, c.test)
 		}
 	}
 	for kind, c := range perKind {
-		if d := intAbs(c.fit - c.test); d > max(2, (c.fit+c.test)/4) {
+		if d := naturalAbs(c.fit - c.test); d > max(2, (c.fit+c.test)/4) {
 			t.Errorf("kind %s: %d fit against %d test, want about halves", kind, c.fit, c.test)
 		}
 	}
@@ -155,7 +155,7 @@ func TestNaturalQuestions(t *testing.T) {
 	// matter) for content questions, anywhere in the file for meta questions,
 	// whose answers are the publisher or year. The built-in story is always
 	// checked; the Wikinews ones only when their folder is there.
-	dir := wikinewsStoriesDir()
+	dir := naturalStoriesDir()
 	_, err = os.Stat(dir)
 	haveWikinews := !errors.Is(err, fs.ErrNotExist)
 	files := map[string]string{}
@@ -179,7 +179,7 @@ func TestNaturalQuestions(t *testing.T) {
 		}
 		where := text
 		if q.Kind != "meta" {
-			where = text[len(frontMatter.FindString(text)):]
+			where = text[len(naturalFrontMatter.FindString(text)):]
 		}
 		for _, a := range q.Answers {
 			if strings.TrimSpace(a) == "" || strings.Contains(a, "\n") {
@@ -194,7 +194,7 @@ func TestNaturalQuestions(t *testing.T) {
 	}
 }
 
-func intAbs(n int) int {
+func naturalAbs(n int) int {
 	if n < 0 {
 		return -n
 	}
