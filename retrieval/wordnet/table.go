@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"sort"
+	"slices"
 	"sync"
 
 	_ "embed"
@@ -213,12 +213,13 @@ func (t *table) id(w string) int32 {
 	return -1
 }
 
-// sortedWords returns the words of ids in byte order (ids are in byte order).
+// wordsOf returns the words of ids in byte order, which is id order. It
+// sorts ids in place.
 func (t *table) wordsOf(ids []uint32) []string {
 	if len(ids) == 0 {
 		return nil
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	slices.Sort(ids)
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = t.words[id]

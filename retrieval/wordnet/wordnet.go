@@ -41,9 +41,11 @@ const (
 	Coordinate
 )
 
-// relations lists the links in the order Similar tries them: the closer
-// link wins, and an antonym beats a looser similarity.
-var relations = []Relation{Synonym, Antonym, Derivation, Hypernym, Hyponym, Coordinate}
+// relations lists the links in the order Similar tries them: an antonym
+// first, since taking opposites for the same is the worse mistake (4 pairs
+// are both, by different senses: father/mother, king/queen,
+// hungry/thirsty, ravel/unravel), then the closer link before the looser.
+var relations = []Relation{Antonym, Synonym, Derivation, Hypernym, Hyponym, Coordinate}
 
 func (r Relation) String() string {
 	switch r {
@@ -67,7 +69,7 @@ func (r Relation) String() string {
 	return fmt.Sprintf("Relation(%d)", r)
 }
 
-// Load decodes the embedded table, once per process (about 100 ms; see
+// Load decodes the embedded table, once per process (about 65 ms; see
 // doc.go). The other functions call it; call it yourself at start-up to
 // pay the cost there and to see the error, which only a corrupt build can
 // cause. The functions below treat a table that fails to load as empty.
@@ -113,8 +115,9 @@ func Related(word string, rel Relation) []string {
 	if t == nil {
 		return nil
 	}
+	word = normalize(word)
 	var buf [maxBases]int32
-	ids := t.bases(normalize(word), buf[:0])
+	ids := t.bases(word, buf[:0])
 	var out []uint32
 	add := func(vals []uint32) {
 		for _, v := range vals {
@@ -185,7 +188,7 @@ func Links(word string) []Link {
 func Antonyms(word string) []string { return Related(word, Antonym) }
 
 // Similar reports whether WordNet links a and b and how: Inflection if they
-// share a base form, else the first of Synonym, Antonym, Derivation,
+// share a base form, else the first of Antonym, Synonym, Derivation,
 // Hypernym (b is a class of a), Hyponym (a is a class of b) and Coordinate
 // that links one of a's base forms to one of b's. It does not allocate.
 func Similar(a, b string) (Relation, bool) {

@@ -75,6 +75,7 @@ func TestSimilar(t *testing.T) {
 		{"official", "unofficial", Antonym},
 		{"officially", "unofficially", Antonym},
 		{"good", "bad", Antonym},
+		{"mother", "father", Antonym}, // also synonyms, as verbs ("beget")
 		{"strikes", "attack", Hypernym}, // strike, noun sense 2
 		{"title", "name", Hypernym},     // title, noun sense 2
 		{"attack", "strike", Hyponym},
@@ -115,6 +116,8 @@ func TestRelated(t *testing.T) {
 		{"bombing", Coordinate, []string{"strike", "raid"}, []string{"bombing", "apoplexy"}},
 		{"official", Antonym, []string{"unofficial"}, nil},
 		{"went", Inflection, []string{"go"}, []string{"went"}},
+		{"Went", Inflection, []string{"go"}, []string{"went"}},
+		{"Supporters", Derivation, []string{"support"}, []string{"supporter"}},
 		{"reporter", Synonym, []string{"newsman", "newsperson"}, nil},
 		{"miller", Hypernym, nil, []string{"dramatist", "playwright"}}, // names are dropped
 	} {
