@@ -75,7 +75,7 @@ func TestSimilar(t *testing.T) {
 		{"official", "unofficial", Antonym},
 		{"officially", "unofficially", Antonym},
 		{"good", "bad", Antonym},
-		{"mother", "father", Antonym}, // also synonyms, as verbs ("beget")
+		{"mother", "father", Antonym},   // also synonyms, as verbs ("beget")
 		{"strikes", "attack", Hypernym}, // strike, noun sense 2
 		{"title", "name", Hypernym},     // title, noun sense 2
 		{"attack", "strike", Hyponym},
