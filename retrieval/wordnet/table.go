@@ -57,6 +57,8 @@ type table struct {
 	hyperWords csr
 	hypoWords  csr
 	hypoSyn    csr // synset -> words it is a first-sense hypernym of
+	memberOf   csr // word -> synsets it is a member of
+	senseOf    csr // synset -> words it is a kept sense of
 	crc        uint32
 }
 
@@ -155,7 +157,8 @@ func parseTable(b []byte) (*table, error) {
 	return t, nil
 }
 
-// linkHypernyms builds the word-level hypernym lists and their inverse.
+// linkHypernyms builds the word-level hypernym lists and the inverses the
+// lookups need.
 func (t *table) linkHypernyms() {
 	n := len(t.words)
 	t.hyperWords.off = make([]uint32, 1, n+1)
@@ -174,6 +177,12 @@ func (t *table) linkHypernyms() {
 	}
 	t.hypoWords = invert(&t.hyperWords, n)
 	t.hypoSyn = invert(&t.hyper, len(t.synPos))
+	t.memberOf = invert(&t.members, n)
+	synsets := csr{off: t.senses.off, vals: make([]uint32, len(t.senses.vals))}
+	for i, s := range t.senses.vals {
+		synsets.vals[i] = s >> 1
+	}
+	t.senseOf = invert(&synsets, len(t.synPos))
 }
 
 // invert returns c's inverse over n targets, each row in ascending order.

@@ -12,7 +12,7 @@ import (
 // byte-identical for the same input and flags, which TestTableMatchesSource
 // checks. The flags are justified in ./internal/gen.
 //
-//go:generate go run ./internal/gen -in /usr/share/wordnet -out wordnet.bin.gz -hypersenses 2
+//go:generate go run ./internal/gen -in /usr/share/wordnet -out wordnet.bin.gz -senses 2 -hypersenses 2
 
 // Relation is how two words are linked in WordNet. The zero value is no link.
 type Relation uint8
@@ -21,7 +21,8 @@ const (
 	// Inflection: the words share a base form ("supported", "supports";
 	// "went", "go"), including a word and itself.
 	Inflection Relation = iota + 1
-	// Synonym: the words share a synset ("back", "support").
+	// Synonym: the words share a synset that is a kept (common) sense of
+	// at least one of them ("back", "support").
 	Synonym
 	// Antonym: WordNet opposes the words ("official", "unofficial").
 	Antonym
@@ -133,8 +134,13 @@ func Related(word string, rel Relation) []string {
 				out = append(out, uint32(id))
 			}
 		case Synonym:
+			// The other members of id's senses, and the words whose
+			// senses id is a member of: see linked.
 			for _, s := range t.senses.row(id) {
 				add(t.members.row(int32(s >> 1)))
+			}
+			for _, s := range t.memberOf.row(id) {
+				add(t.senseOf.row(int32(s)))
 			}
 		case Antonym:
 			add(t.ant.row(id))

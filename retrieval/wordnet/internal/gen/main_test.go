@@ -20,26 +20,27 @@ func TestTableMatchesSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^//go:generate go run \./internal/gen -in (\S+) -out (\S+) -hypersenses (\d+)$`).FindSubmatch(src)
+	m := regexp.MustCompile(`(?m)^//go:generate go run \./internal/gen -in (\S+) -out (\S+) -senses (\d+) -hypersenses (\d+)$`).FindSubmatch(src)
 	if m == nil {
 		t.Fatal("wordnet.go: no go:generate line of the expected form")
 	}
 	if string(m[1]) != dir {
 		t.Fatalf("go:generate reads %s, the test %s", m[1], dir)
 	}
-	hyper, _ := strconv.Atoi(string(m[3]))
+	senses, _ := strconv.Atoi(string(m[3]))
+	hyper, _ := strconv.Atoi(string(m[4]))
 	committed, err := os.ReadFile("../../" + string(m[2]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, st, err := Build(dir, hyper)
+	got, st, err := Build(dir, senses, hyper)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, committed) {
 		t.Fatalf("regenerated table (%d bytes) differs from the committed %s (%d bytes): run go generate in retrieval/wordnet", len(got), m[2], len(committed))
 	}
-	again, _, err := Build(dir, hyper)
+	again, _, err := Build(dir, senses, hyper)
 	if err != nil || !bytes.Equal(again, got) {
 		t.Fatalf("a second build differs (err %v): the output is not deterministic", err)
 	}
