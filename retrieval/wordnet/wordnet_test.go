@@ -314,7 +314,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 func gzipBytes(t *testing.T, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	zw.Write(b)
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,8 @@ import (
 
 // TestTableMatchesSource regenerates the table from the installed WordNet
 // with the flags of the package's go:generate line and requires the bytes
-// to be the committed ones: the table is what the source and the code say.
+// to be the committed ones, made by another process: the table is what the
+// source and the code say, and regenerating it is byte-identical.
 func TestTableMatchesSource(t *testing.T) {
 	const dir = "/usr/share/wordnet"
 	if _, err := os.Stat(dir + "/data.noun"); err != nil {
@@ -39,10 +40,6 @@ func TestTableMatchesSource(t *testing.T) {
 	}
 	if !bytes.Equal(got, committed) {
 		t.Fatalf("regenerated table (%d bytes) differs from the committed %s (%d bytes): run go generate in retrieval/wordnet", len(got), m[2], len(committed))
-	}
-	again, _, err := Build(dir, senses, hyper)
-	if err != nil || !bytes.Equal(again, got) {
-		t.Fatalf("a second build differs (err %v): the output is not deterministic", err)
 	}
 	t.Logf("%d bytes gzipped, %d raw, %d words", len(got), st.raw, st.words)
 }
