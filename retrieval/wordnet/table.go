@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"slices"
 	"sync"
 
@@ -77,10 +76,17 @@ func parseTable(b []byte) (*table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
+	// gzip's trailer gives the size (mod 2³²): read into one buffer of it.
+	var out bytes.Buffer
+	if len(b) >= 4 {
+		if n := binary.LittleEndian.Uint32(b[len(b)-4:]); n <= 64<<20 {
+			out.Grow(int(n) + bytes.MinRead)
+		}
+	}
+	if _, err := out.ReadFrom(zr); err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
+	raw := out.Bytes()
 	if len(raw) < len(tableMagic)+4 {
 		return nil, errTruncated
 	}
