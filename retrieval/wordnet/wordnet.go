@@ -70,7 +70,7 @@ func (r Relation) String() string {
 	return fmt.Sprintf("Relation(%d)", r)
 }
 
-// Load decodes the embedded table, once per process (about 65 ms; see
+// Load decodes the embedded table, once per process (about 0.1 s; see
 // doc.go). The other functions call it; call it yourself at start-up to
 // pay the cost there and to see the error, which only a corrupt build can
 // cause. The functions below treat a table that fails to load as empty.
