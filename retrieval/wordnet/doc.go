@@ -14,8 +14,9 @@
 //
 // The table (wordnet.bin.gz, see LICENSE-WordNet.md and ./internal/gen) holds
 // the single-word, lower-case lemmas storybot's tokeniser can produce, their
-// common senses (tagged in SemCor, and the first), without names. Words
-// must be single lower-case tokens; upper-case ASCII is folded.
+// common senses (tagged in SemCor, and the first; at most two per part of
+// speech), without names. Words must be single lower-case tokens;
+// upper-case ASCII is folded.
 //
 // What it is worth, measured by this package's tests on data we did not
 // write (../shared/eval): on XQuAD's odd-numbered articles, a question word
