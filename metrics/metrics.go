@@ -52,6 +52,7 @@ type Metrics struct {
 	embedCall *prometheus.CounterVec
 	embedErr  *prometheus.CounterVec
 	embedText *prometheus.CounterVec
+	storage   *storageMetrics // storage.go
 
 	ready atomic.Pointer[func() error]
 }
@@ -109,6 +110,7 @@ func New() *Metrics {
 			Help: "Texts sent to the embedder, by embedder.",
 		}, []string{"embedder"}),
 	}
+	m.storage = newStorageMetrics(m.reg)
 	m.reg.MustRegister(m.questions, m.latency, m.reloads, m.feedback, m.fallbacks, m.failures, m.stories, m.chunks,
 		m.embedCall, m.embedErr, m.embedText,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
