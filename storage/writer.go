@@ -278,7 +278,8 @@ func (w *Writer) write(attempts, retries context.Context, items []item) {
 		if p := w.health.Load(); p == nil || *p == nil {
 			w.failedAt.Store(time.Now().UnixMilli())
 		}
-		w.health.Store(&err)
+		failed := err // a copy: err changes on the next attempt
+		w.health.Store(&failed)
 		w.opt.Log.Warn("storage write failed", "rows", b.Len(), "attempt", attempt, "err", err)
 		if attempt == writeAttempts || retries.Err() != nil {
 			break
