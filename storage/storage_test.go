@@ -310,3 +310,22 @@ func TestWriteRefusesBadRows(t *testing.T) {
 		}
 	})
 }
+
+func TestRunPruningPrunesAtOnceAndStopsWithItsContext(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db := mustOpen(t, b)
+		old := time.Now().AddDate(0, 0, -100)
+		if err := db.Write(ctx, Batch{Questions: []Question{question(old, "old?", OutcomeNone), question(time.Now(), "new?", OutcomeNone)}}); err != nil {
+			t.Fatal(err)
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); RunPruning(pctx, db, 90*24*time.Hour, time.Hour, nil) }()
+		waitFor(t, func() bool {
+			in, err := db.Insights(ctx, old.Add(-time.Hour), time.Now().Add(time.Hour), 10)
+			return err == nil && in.Total() == 1
+		})
+		cancel()
+		<-done
+	})
+}

@@ -219,3 +219,45 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestWriterSurvivesKilledConnections kills every connection the writer has
+// to PostgreSQL, again and again, while it writes: each failed batch is
+// retried on a new connection, so every row arrives.
+func TestWriterSurvivesKilledConnections(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		if b.name != "postgres" {
+			t.Skip("SQLite has no connections to kill")
+		}
+		db := mustOpen(t, b)
+		raw := b.raw(t)
+		var m drops
+		w := NewWriter(ctx, db, WriterOptions{LogQuestions: true, BatchSize: 20, Metrics: &m})
+		const n = 2000
+		for i := range n {
+			if !w.LogQuestion(question(day0, fmt.Sprint("q", i), OutcomeNone)) {
+				t.Fatalf("row %d dropped", i)
+			}
+			if i%200 == 0 {
+				if _, err := raw.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+					WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i%50 == 0 {
+				time.Sleep(time.Millisecond) // let batches go out between kills
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		in, err := db.Insights(ctx, day0, day0.AddDate(0, 0, 1), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, failures := m.total()
+		t.Logf("%d failed attempts, retried", failures)
+		if in.Total() != n || w.Dropped() != 0 {
+			t.Errorf("%d of %d rows written, %d dropped", in.Total(), n, w.Dropped())
+		}
+	})
+}
