@@ -68,7 +68,7 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 // (SQLite 32766, PostgreSQL 65535).
 const rowsPerInsert = 200
 
-const questionColumns = 15
+const questionColumns = 14
 
 // Write stores b in one transaction.
 func (s *DB) Write(ctx context.Context, b Batch) error {
@@ -112,6 +112,7 @@ func values(rows, cols int) string {
 }
 
 func (s *DB) insertQuestions(ctx context.Context, tx *sql.Tx, qs []Question) error {
+	qs0 := qs
 	for len(qs) > 0 {
 		n := min(len(qs), rowsPerInsert)
 		args := make([]any, 0, n*questionColumns)
@@ -121,16 +122,46 @@ func (s *DB) insertQuestions(ctx context.Context, tx *sql.Tx, qs []Question) err
 				text = q.Text
 			}
 			args = append(args, millis(q.Time), q.GuildID, q.ChannelKind, string(q.User), text, QuestionKey(q.Text),
-				string(q.Outcome), q.AnswerID, q.Story, q.Paragraph, q.Sentence, q.Score, q.Latency.Microseconds(), q.IndexVersion,
-				millis(q.Time)/msPerDay)
+				string(q.Outcome), q.AnswerID, q.Story, q.Paragraph, q.Sentence, q.Score, q.Latency.Microseconds(), q.IndexVersion)
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO questions
-			(ts, guild_id, channel_kind, user_hash, question, question_key, outcome, answer_id, story, paragraph, sentence, score, latency_us, index_version, day)
+			(ts, guild_id, channel_kind, user_hash, question, question_key, outcome, answer_id, story, paragraph, sentence, score, latency_us, index_version)
 			VALUES `+values(n, questionColumns)), args...)
 		if err != nil {
 			return fmt.Errorf("write question log: %w", err)
 		}
 		qs = qs[n:]
+	}
+	return s.countDays(ctx, tx, qs0)
+}
+
+// countDays adds the questions to the per-day counts.
+func (s *DB) countDays(ctx context.Context, tx *sql.Tx, qs []Question) error {
+	type dayOutcome struct {
+		day     int64
+		outcome Outcome
+	}
+	counts := map[dayOutcome]int{}
+	var order []dayOutcome
+	for _, q := range qs {
+		k := dayOutcome{millis(q.Time) / msPerDay, q.Outcome}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	for len(order) > 0 {
+		n := min(len(order), rowsPerInsert)
+		args := make([]any, 0, n*3)
+		for _, k := range order[:n] {
+			args = append(args, k.day, string(k.outcome), counts[k])
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO question_days (day, outcome, n) VALUES `+values(n, 3)+`
+			ON CONFLICT (day, outcome) DO UPDATE SET n = question_days.n + excluded.n`), args...)
+		if err != nil {
+			return fmt.Errorf("write question counts: %w", err)
+		}
+		order = order[n:]
 	}
 	return nil
 }
@@ -308,6 +339,8 @@ func (s *DB) Prune(ctx context.Context, now time.Time, retention time.Duration) 
 		{&p.Questions, "question log", `DELETE FROM questions WHERE id IN (SELECT id FROM questions WHERE ts < ? LIMIT ` + strconv.Itoa(pruneChunk) + `)`, cut},
 		{&p.Answers, "answers", `DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE ts < ? LIMIT ` + strconv.Itoa(pruneChunk) + `)`, cut},
 		{&p.Votes, "votes", `DELETE FROM votes WHERE ts < ?`, cut},
+		// Whole days only: the day the cut falls in keeps its count.
+		{&p.Days, "question counts", `DELETE FROM question_days WHERE day < ?`, cut / msPerDay},
 		{&p.RateWindows, "rate limits", `DELETE FROM rate_windows WHERE expires < ?`, millis(now)},
 	}
 	for _, st := range steps {

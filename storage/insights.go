@@ -13,6 +13,8 @@ const msPerDay = 24 * 60 * 60 * 1000
 // answer, which answers they dislike, and how many questions get which
 // outcome.
 type Insights struct {
+	// Since and Until bound the period: midnight UTC of its first day and
+	// of the day after its last.
 	Since, Until time.Time
 	// ByOutcome counts the questions of the period by outcome.
 	ByOutcome map[Outcome]int
@@ -63,22 +65,23 @@ type AnswerVotes struct {
 	Up, Down     int
 }
 
-// Insights summarises [since, until); top bounds the two lists.
+// Insights summarises the UTC days from since's to until's (until itself
+// excluded, so until at midnight ends the day before): whole days, as the
+// per-day counts are kept. top bounds the two lists.
 func (s *DB) Insights(ctx context.Context, since, until time.Time, top int) (*Insights, error) {
 	if top < 1 {
 		top = 10
 	}
-	from, to := millis(since), millis(until)
-	in := &Insights{Since: since, Until: until, ByOutcome: map[Outcome]int{}}
+	firstDay := millis(since) / msPerDay
+	lastDay := max(firstDay, (until.Add(-time.Millisecond).UnixMilli())/msPerDay)
+	from, to := firstDay*msPerDay, (lastDay+1)*msPerDay
+	in := &Insights{Since: time.UnixMilli(from).UTC(), Until: time.UnixMilli(to).UTC(), ByOutcome: map[Outcome]int{}}
 	for _, o := range Outcomes {
 		in.ByOutcome[o] = 0
 	}
 
-	// The day bound lets the index seek; the ts bounds trim the first and
-	// last day to the period.
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT day, outcome, COUNT(*) FROM questions
-		WHERE day >= ? AND day <= ? AND ts >= ? AND ts < ?
-		GROUP BY day, outcome ORDER BY day`), from/msPerDay, to/msPerDay, from, to)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT day, outcome, n FROM question_days
+		WHERE day >= ? AND day <= ? AND n > 0 ORDER BY day, outcome`), firstDay, lastDay)
 	if err != nil {
 		return nil, fmt.Errorf("insights: per day: %w", err)
 	}

@@ -22,7 +22,6 @@ var migrations = []migration{
 			`CREATE TABLE questions (
 				id ` + d.idColumn + `,
 				ts BIGINT NOT NULL,
-				day BIGINT NOT NULL,
 				guild_id TEXT NOT NULL,
 				channel_kind TEXT NOT NULL,
 				user_hash TEXT NOT NULL,
@@ -37,8 +36,14 @@ var migrations = []migration{
 				latency_us BIGINT NOT NULL,
 				index_version TEXT NOT NULL
 			)`,
-			// Questions per day by outcome, read from the index alone.
-			`CREATE INDEX questions_day ON questions (day, outcome, ts)`,
+			// Questions per UTC day by outcome, kept up to date by every
+			// write, so insights never count a million rows.
+			`CREATE TABLE question_days (
+				day BIGINT NOT NULL,
+				outcome TEXT NOT NULL,
+				n BIGINT NOT NULL,
+				PRIMARY KEY (day, outcome)
+			)`,
 			// Declined and hedged questions grouped by wording, from the
 			// index alone, already in group order.
 			`CREATE INDEX questions_unanswered ON questions (question_key, ts, outcome) WHERE outcome <> 'answer'`,

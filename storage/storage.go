@@ -123,6 +123,8 @@ func (b Batch) Len() int { return len(b.Questions) + len(b.Answers) + len(b.Vote
 // Pruned counts the rows a Prune removed.
 type Pruned struct {
 	Questions, Answers, Votes, RateWindows int64
+	// Days counts the per-day summaries removed.
+	Days int64
 }
 
 // ErrNotFound is returned for an answer that was never saved or has been
@@ -144,7 +146,8 @@ type Store interface {
 	// Prune deletes the log, answers and votes older than retention and
 	// the rate-limit windows that have ended.
 	Prune(ctx context.Context, now time.Time, retention time.Duration) (Pruned, error)
-	// Insights summarises the questions asked in [since, until).
+	// Insights summarises the questions asked on the UTC days from since's
+	// to until's.
 	Insights(ctx context.Context, since, until time.Time, top int) (*Insights, error)
 	Close() error
 }

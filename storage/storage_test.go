@@ -92,6 +92,16 @@ func TestInsights(t *testing.T) {
 		if !reflect.DeepEqual(in.Disliked, wantDisliked) {
 			t.Errorf("disliked %+v, want %+v", in.Disliked, wantDisliked)
 		}
+		// The period is whole UTC days: any time on the first and last day
+		// gives the same figures.
+		whole, err := db.Insights(ctx, day0.Add(5*time.Hour), day0.AddDate(0, 0, 2).Add(23*time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !whole.Since.Equal(day0) || !whole.Until.Equal(day0.AddDate(0, 0, 3)) || !reflect.DeepEqual(whole.ByOutcome, in.ByOutcome) ||
+			!reflect.DeepEqual(whole.Unanswered, in.Unanswered) {
+			t.Errorf("mid-day bounds gave %v to %v, %v", whole.Since, whole.Until, whole.ByOutcome)
+		}
 		// top bounds the lists.
 		in, err = db.Insights(ctx, day0, day0.AddDate(0, 0, 3), 1)
 		if err != nil {
@@ -268,7 +278,7 @@ func TestPruneKeepsRetention(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p != (Pruned{Questions: 1, Answers: 1, Votes: 1, RateWindows: 1}) {
+		if p != (Pruned{Questions: 1, Answers: 1, Votes: 1, RateWindows: 1, Days: 1}) {
 			t.Errorf("pruned %+v", p)
 		}
 		if _, err := db.Answer(ctx, "old"); !errors.Is(err, ErrNotFound) {
