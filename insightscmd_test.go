@@ -2,29 +2,30 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
 	"storybot/insights"
 	"storybot/storage"
 )
 
-// logQuestions writes a question log into dataDir the way the bot does,
-// through storage.Writer.
-func logQuestions(t *testing.T, dataDir string) {
+// logQuestions writes a question log into db the way the bot does, through
+// storage.Writer, and closes db.
+func logQuestions(t *testing.T, db *storage.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := storage.OpenSQLite(ctx, filepath.Join(dataDir, storage.SQLiteFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer db.Close()
 	w := storage.NewWriter(ctx, db, storage.WriterOptions{LogQuestions: true})
 	now := time.Now()
@@ -46,8 +47,51 @@ func logQuestions(t *testing.T, dataDir string) {
 
 func TestInsightsCommand(t *testing.T) {
 	data := t.TempDir()
-	logQuestions(t, data)
-	env := map[string]string{"STORYBOT_DATA_DIR": data}
+	db, err := storage.OpenSQLite(context.Background(), filepath.Join(data, storage.SQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logQuestions(t, db)
+	testInsightsCommand(t, map[string]string{"STORYBOT_DATA_DIR": data})
+}
+
+// TestInsightsCommandOnPostgres reads the log from PostgreSQL, as a
+// moderator beside replicas would. The database must be one the test may
+// make a schema in (see storage's tests).
+func TestInsightsCommandOnPostgres(t *testing.T) {
+	base := os.Getenv("STORYBOT_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("STORYBOT_TEST_POSTGRES_URL is not set (a postgres:// URL of a database the tests may create schemas in); .ci/run sets it")
+	}
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := fmt.Sprintf("storybot_cli_test_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := storage.OpenPostgres(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logQuestions(t, db)
+	// No data_dir: the database comes from storage.postgres_url alone.
+	testInsightsCommand(t, map[string]string{"STORYBOT_STORAGE_POSTGRES_URL": u.String()})
+}
+
+func testInsightsCommand(t *testing.T, env map[string]string) {
+	t.Helper()
 
 	out, errOut, err := runEnv(t, env, "insights")
 	if err != nil {
