@@ -63,6 +63,15 @@ func (s *DB) q(query string) string {
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
+var _ Store = (*DB)(nil)
+
+// clean makes text storable in both databases: PostgreSQL refuses invalid
+// UTF-8 and NUL bytes in TEXT, and one such row would fail its whole batch.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
 // Rows per INSERT statement: one statement per chunk keeps round trips to
 // PostgreSQL few and stays far below both databases' limits on parameters
 // (SQLite 32766, PostgreSQL 65535).
@@ -118,11 +127,11 @@ func (s *DB) insertQuestions(ctx context.Context, tx *sql.Tx, qs []Question) err
 		args := make([]any, 0, n*questionColumns)
 		for _, q := range qs[:n] {
 			var text any // NULL when not logged
-			if q.Text != "" {
-				text = q.Text
+			if t := clean(q.Text); t != "" {
+				text = t
 			}
-			args = append(args, millis(q.Time), q.GuildID, q.ChannelKind, string(q.User), text, QuestionKey(q.Text),
-				string(q.Outcome), q.AnswerID, q.Story, q.Paragraph, q.Sentence, q.Score, q.Latency.Microseconds(), q.IndexVersion)
+			args = append(args, millis(q.Time), clean(q.GuildID), clean(q.ChannelKind), clean(string(q.User)), text, clean(QuestionKey(q.Text)),
+				string(q.Outcome), clean(q.AnswerID), clean(q.Story), q.Paragraph, q.Sentence, q.Score, q.Latency.Microseconds(), clean(q.IndexVersion))
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO questions
 			(ts, guild_id, channel_kind, user_hash, question, question_key, outcome, answer_id, story, paragraph, sentence, score, latency_us, index_version)
@@ -188,10 +197,10 @@ func (s *DB) upsertAnswers(ctx context.Context, tx *sql.Tx, as []Answer) error {
 				return fmt.Errorf("write answer %s: %w", a.ID, err)
 			}
 			var text any
-			if a.Question != "" {
-				text = a.Question
+			if t := clean(a.Question); t != "" {
+				text = t
 			}
-			args = append(args, a.ID, millis(a.Time), text, string(a.Outcome), a.IndexVersion, string(cites))
+			args = append(args, clean(a.ID), millis(a.Time), text, string(a.Outcome), clean(a.IndexVersion), clean(string(cites)))
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO answers (id, ts, question, outcome, index_version, citations)
 			VALUES `+values(n, 6)+`
@@ -230,7 +239,7 @@ func (s *DB) upsertVotes(ctx context.Context, tx *sql.Tx, vs []Vote) error {
 		n := min(len(vs), rowsPerInsert)
 		args := make([]any, 0, n*4)
 		for _, v := range vs[:n] {
-			args = append(args, v.AnswerID, string(v.User), v.Up, millis(v.Time))
+			args = append(args, clean(v.AnswerID), clean(string(v.User)), v.Up, millis(v.Time))
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO votes (answer_id, user_hash, up, ts) VALUES `+values(n, 4)+`
 			ON CONFLICT (answer_id, user_hash) DO UPDATE SET up = excluded.up, ts = excluded.ts`), args...)
@@ -244,6 +253,7 @@ func (s *DB) upsertVotes(ctx context.Context, tx *sql.Tx, vs []Vote) error {
 
 // Answer returns the answer saved under id.
 func (s *DB) Answer(ctx context.Context, id string) (Answer, error) {
+	id = clean(id)
 	var (
 		a        = Answer{ID: id}
 		ts       int64
@@ -271,6 +281,7 @@ func (s *DB) Vote(ctx context.Context, v Vote) (VoteResult, error) {
 	if v.AnswerID == "" || v.User == "" {
 		return VoteResult{}, errors.New("vote: needs an answer ID and a user")
 	}
+	v.AnswerID, v.User = clean(v.AnswerID), UserHash(clean(string(v.User)))
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return VoteResult{}, fmt.Errorf("vote: begin: %w", err)
@@ -310,6 +321,7 @@ func (s *DB) Take(ctx context.Context, key string, window time.Duration, now tim
 	if window < time.Millisecond {
 		return 0, fmt.Errorf("rate limit %s: window %s is shorter than a millisecond", key, window)
 	}
+	key = clean(key)
 	w := window.Milliseconds()
 	start := millis(now) / w * w
 	var n int

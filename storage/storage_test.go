@@ -339,3 +339,40 @@ func TestRunPruningPrunesAtOnceAndStopsWithItsContext(t *testing.T) {
 		<-done
 	})
 }
+
+// Discord text is UTF-8, but a message given to "Ask storybot" can hold
+// anything; PostgreSQL refuses NUL and invalid UTF-8 in text, and one such
+// row must not sink its batch.
+func TestHostileTextIsStored(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db := mustOpen(t, b)
+		bad := "who\x00 favors \xff\xfe strikes?"
+		err := db.Write(ctx, Batch{
+			Questions: []Question{question(day0, bad, OutcomeNone), question(day0, "fine?", OutcomeNone)},
+			Answers:   []Answer{{ID: "a\x00", Time: day0, Question: bad, Outcome: OutcomeNone, Citations: []Citation{{Quote: bad}}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := db.Insights(ctx, day0, day0.AddDate(0, 0, 1), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Total() != 2 || len(in.Unanswered) != 2 {
+			t.Errorf("stored %+v", in)
+		}
+		a, err := db.Answer(ctx, "a\x00")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := db.Vote(ctx, Vote{AnswerID: "a\x00", User: "u\xff"}); err != nil || !r.Counted {
+			t.Errorf("vote: %+v %v", r, err)
+		}
+		if n, err := db.Take(ctx, "u\x00\xff", time.Minute, day0); err != nil || n != 1 {
+			t.Errorf("take: %d %v", n, err)
+		}
+		if a.Question != "who favors \uFFFD strikes?" && a.Question != "who favors \uFFFD\uFFFD strikes?" {
+			t.Errorf("question stored as %q", a.Question)
+		}
+	})
+}
