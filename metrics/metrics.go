@@ -54,7 +54,8 @@ type Metrics struct {
 	embedText *prometheus.CounterVec
 	storage   *storageMetrics // storage.go
 
-	ready atomic.Pointer[func() error]
+	ready    atomic.Pointer[func() error]
+	degraded atomic.Pointer[func() error] // storage.go
 }
 
 // New makes the instruments, registered with a registry of their own along
@@ -217,6 +218,10 @@ func (m *Metrics) Handler() http.Handler {
 		if err := m.readiness(); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "not ready:", err)
+			return
+		}
+		if err := m.degradation(); err != nil {
+			fmt.Fprintln(w, "ready, degraded:", err)
 			return
 		}
 		fmt.Fprintln(w, "ready")

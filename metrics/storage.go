@@ -45,3 +45,17 @@ func (m *Metrics) StorageDropped(kind string, n int) {
 // StorageWriteFailed counts one failed attempt to write a batch
 // (storage.WriterMetrics).
 func (m *Metrics) StorageWriteFailed() { m.storage.writeFailure.Inc() }
+
+// SetDegraded sets a check for a state that loses something but not
+// answers, such as storage.Writer.Healthy: while it fails, /readyz still
+// answers 200 (the load balancer keeps sending questions, which are still
+// answered) and says what is degraded.
+func (m *Metrics) SetDegraded(check func() error) { m.degraded.Store(&check) }
+
+func (m *Metrics) degradation() error {
+	check := m.degraded.Load()
+	if check == nil {
+		return nil
+	}
+	return (*check)()
+}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -35,5 +36,24 @@ func TestStorageCounters(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics does not show %s", want)
 		}
+	}
+}
+
+func TestReadyzReportsDegradedStorageAndStaysReady(t *testing.T) {
+	m := New()
+	h := m.Handler()
+	m.SetReady(func() error { return nil })
+	var storageErr error
+	m.SetDegraded(func() error { return storageErr })
+	if code, body := get(t, h, "/readyz"); code != 200 || body != "ready\n" {
+		t.Errorf("healthy: %d %q", code, body)
+	}
+	storageErr = errors.New("storage degraded: writes failing")
+	if code, body := get(t, h, "/readyz"); code != 200 || body != "ready, degraded: storage degraded: writes failing\n" {
+		t.Errorf("degraded: %d %q", code, body)
+	}
+	m.SetReady(func() error { return errors.New("discord is not connected") })
+	if code, body := get(t, h, "/readyz"); code != 503 || strings.Contains(body, "degraded") {
+		t.Errorf("not ready: %d %q", code, body)
 	}
 }
