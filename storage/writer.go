@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -251,36 +252,16 @@ func (w *Writer) flushOnStop() {
 // write tries a batch with backoff, then drops it. Each attempt runs under
 // attempts (and the write timeout); retrying stops when retries ends.
 func (w *Writer) write(attempts, retries context.Context, items []item) {
-	var b Batch
-	for _, it := range items {
-		switch {
-		case it.q != nil:
-			b.Questions = append(b.Questions, *it.q)
-		case it.a != nil:
-			b.Answers = append(b.Answers, *it.a)
-		default:
-			b.Votes = append(b.Votes, *it.v)
-		}
-	}
 	backoff := firstBackoff
-	var err error
+	var (
+		err  error
+		took time.Duration
+	)
 	for attempt := 1; attempt <= writeAttempts; attempt++ {
-		wctx, cancel := context.WithTimeout(attempts, w.opt.WriteTimeout)
-		err = w.store.Write(wctx, b)
-		cancel()
-		if err == nil {
-			w.health.Store(nil)
+		if took, err = w.attempt(attempts, items); err == nil {
 			return
 		}
-		if w.opt.Metrics != nil {
-			w.opt.Metrics.StorageWriteFailed()
-		}
-		if p := w.health.Load(); p == nil || *p == nil {
-			w.failedAt.Store(time.Now().UnixMilli())
-		}
-		failed := err // a copy: err changes on the next attempt
-		w.health.Store(&failed)
-		w.opt.Log.Warn("storage write failed", "rows", b.Len(), "attempt", attempt, "err", err)
+		w.opt.Log.Warn("storage write failed", "rows", len(items), "attempt", attempt, "err", err)
 		if attempt == writeAttempts || retries.Err() != nil {
 			break
 		}
@@ -292,8 +273,89 @@ func (w *Writer) write(attempts, retries context.Context, items []item) {
 		}
 		backoff *= 2
 	}
-	w.opt.Log.Error("storage rows dropped: the database did not take them", "rows", b.Len(), "err", err)
+	if len(items) > 1 && refused(took, err) && w.reachable(attempts) {
+		// The database answers, and at once, but refuses the batch: some
+		// row in it is bad. Halving finds it, and the rest are written. (A
+		// slow or locked database is not halved: that would only wait
+		// longer.)
+		w.isolate(attempts, items)
+		return
+	}
+	w.opt.Log.Error("storage rows dropped: the database did not take them", "rows", len(items), "err", err)
 	w.dropItems(items)
+}
+
+// isolate writes items in halves, once each, down to single rows, so only
+// the rows the database refuses are dropped. It stops halving, and drops
+// the rest, if the database stops answering meanwhile.
+func (w *Writer) isolate(ctx context.Context, items []item) {
+	took, err := w.attempt(ctx, items)
+	switch {
+	case err == nil:
+		return
+	case len(items) == 1 || !refused(took, err) || !w.reachable(ctx):
+		w.opt.Log.Error("storage rows dropped: the database refused them", "rows", len(items), "kind", items[0].kind(), "err", err)
+		w.dropItems(items)
+		return
+	}
+	h := len(items) / 2
+	w.isolate(ctx, items[:h])
+	w.isolate(ctx, items[h:])
+}
+
+// refusedWithin tells a refused batch from a slow database: a database
+// that refuses rows says so at once.
+const refusedWithin = time.Second
+
+// refused reports whether a failed attempt looks like rows the database
+// will not take, rather than a database too slow to answer.
+func refused(took time.Duration, err error) bool {
+	return took < refusedWithin && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// attempt writes items once, as one batch, records the outcome for Healthy
+// and the metrics, and says how long it took.
+func (w *Writer) attempt(ctx context.Context, items []item) (time.Duration, error) {
+	var b Batch
+	for _, it := range items {
+		switch {
+		case it.q != nil:
+			b.Questions = append(b.Questions, *it.q)
+		case it.a != nil:
+			b.Answers = append(b.Answers, *it.a)
+		default:
+			b.Votes = append(b.Votes, *it.v)
+		}
+	}
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, w.opt.WriteTimeout)
+	err := w.store.Write(wctx, b)
+	cancel()
+	took := time.Since(start)
+	if err == nil {
+		w.health.Store(nil)
+		return took, nil
+	}
+	if w.opt.Metrics != nil {
+		w.opt.Metrics.StorageWriteFailed()
+	}
+	if p := w.health.Load(); p == nil || *p == nil {
+		w.failedAt.Store(time.Now().UnixMilli())
+	}
+	w.health.Store(&err)
+	return took, err
+}
+
+// reachable reports whether the store answers a ping within a second (a
+// store that cannot be pinged counts as reachable).
+func (w *Writer) reachable(ctx context.Context) bool {
+	p, ok := w.store.(interface{ Ping(context.Context) error })
+	if !ok {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	return p.Ping(ctx) == nil
 }
 
 func (w *Writer) dropItems(items []item) {

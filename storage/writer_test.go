@@ -261,3 +261,33 @@ func TestWriterSurvivesKilledConnections(t *testing.T) {
 		}
 	})
 }
+
+// TestWriterDropsOnlyTheRowsTheDatabaseRefuses puts a row the database
+// refuses (an outcome it does not know) among good ones in one batch: the
+// good ones are written, the bad one alone is dropped and counted.
+func TestWriterDropsOnlyTheRowsTheDatabaseRefuses(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db := mustOpen(t, b)
+		var m drops
+		w := NewWriter(ctx, db, WriterOptions{LogQuestions: true, Metrics: &m})
+		var batch []item
+		for i := range 21 {
+			o := OutcomeNone
+			if i == 13 {
+				o = "maybe"
+			}
+			q := question(day0, fmt.Sprint("q", i), o)
+			batch = append(batch, item{q: &q})
+		}
+		// As the writer's goroutine would with these 21 queued at once.
+		w.write(ctx, ctx, batch)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		in, _ := db.Insights(ctx, day0, day0.AddDate(0, 0, 1), 100)
+		rows, _ := m.total()
+		if in.Total() != 20 || rows != 1 || w.Dropped() != 1 || m.rows["question"] != 1 {
+			t.Errorf("%d written, %d dropped (counted %d), want 20 and 1", in.Total(), w.Dropped(), rows)
+		}
+	})
+}
