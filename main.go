@@ -40,6 +40,8 @@ Usage:
   storybot sources [--json] [--knowledge DIR]        list the stories
   storybot eval [--json] [--abstain-test] FILE.json  measure answer quality on a SQuAD-format set
   storybot index [--config FILE]                     build the index and store it in data_dir
+  storybot insights [--since 7d] [--json|--csv]      what people asked, and what the stories miss
+                    [--chart FILE.png] [--config FILE]
   storybot config check FILE                         validate a config file without starting
   storybot healthcheck [--url URL]                   exit 0 if a running storybot is healthy
   storybot version                                   print the version, Go version and VCS revision
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runServe(ctx, rest, stdout, stderr, getenv)
 	case "index":
 		return runIndex(ctx, rest, stdout, stderr, getenv)
+	case "insights":
+		return runInsights(ctx, rest, stdout, stderr, getenv)
 	case "config":
 		return runConfig(ctx, rest, stdout, stderr, getenv)
 	case "healthcheck":

@@ -28,9 +28,10 @@ type Config struct {
 	// means nothing is written: storybot then re-embeds on every start, but
 	// runs on a read-only file system and never creates a folder nobody
 	// asked for. The container image sets it to /data.
-	DataDir string `yaml:"data_dir"`
-	HTTP    HTTP   `yaml:"http"`
-	Log     Log    `yaml:"log"`
+	DataDir string  `yaml:"data_dir"`
+	Storage Storage `yaml:"storage"`
+	HTTP    HTTP    `yaml:"http"`
+	Log     Log     `yaml:"log"`
 
 	// getenv reads secrets named by the config (embedder.api_key_env) at
 	// the moment they are needed, so they are never stored in Config.
@@ -112,6 +113,27 @@ type Limits struct {
 	Concurrency      int `yaml:"concurrency"`
 }
 
+// Storage is where the question log, the answers and the votes are kept:
+// PostgreSQL when PostgresURL is set (many replicas share it), else SQLite
+// in DataDir, else nowhere (memory only, lost on restart).
+type Storage struct {
+	// PostgresURL is a postgres:// URL or key=value settings. Its password
+	// is better left to PGPASSWORD or a ~/.pgpass file, or the whole URL to
+	// STORYBOT_STORAGE_POSTGRES_URL, than written in a shared file.
+	PostgresURL string `yaml:"postgres_url"`
+	// LogQuestions keeps each question's text in the log; false keeps only
+	// its outcome, citation, score and timing.
+	LogQuestions bool `yaml:"log_questions"`
+	// RetentionDays is how long the log, answers and votes are kept.
+	RetentionDays int `yaml:"retention_days"`
+	// SaltFile holds the secret that user IDs are hashed with, when
+	// STORYBOT_STORAGE_SALT is not set (StorageSalt).
+	SaltFile string `yaml:"salt_file"`
+}
+
+// DefaultRetentionDays is how long the question log is kept by default.
+const DefaultRetentionDays = 90
+
 // HTTP holds listen addresses. Metrics and health are on their own address
 // so they can stay private while interactions face Discord.
 type HTTP struct {
@@ -148,6 +170,7 @@ func Default() *Config {
 		Retrieval: Retrieval{TopK: retrieval.DefaultTopK, SentenceEncoder: SentenceEncoderBuiltin},
 		Embedder:  Embedder{Kind: EmbedderOffline},
 		Limits:    Limits{PerUserPerMinute: DefaultPerUserPerMinute, Concurrency: DefaultConcurrency},
+		Storage:   Storage{LogQuestions: true, RetentionDays: DefaultRetentionDays},
 		HTTP:      HTTP{MetricsAddr: DefaultMetricsAddr},
 		Log:       Log{Level: "info"},
 		getenv:    os.Getenv,

@@ -25,6 +25,7 @@ const (
 	maxBatchSize      = 4096
 	maxPerUserPerMin  = 1000
 	maxConcurrency    = 1024
+	maxRetentionDays  = 3650
 	snowflakeMaxDigit = 20
 )
 
@@ -97,6 +98,8 @@ func (c *Config) Validate() error {
 		bad("limits.concurrency", l.Concurrency, fmt.Sprintf("use a whole number from 1 to %d", maxConcurrency))
 	}
 
+	c.validateStorage(bad)
+
 	h := c.HTTP
 	if err := checkAddr(h.InteractionsAddr); err != nil {
 		bad("http.interactions_addr", h.InteractionsAddr, err.Error())
@@ -145,6 +148,66 @@ func (c *Config) validateEmbedder(bad func(key string, value any, allowed string
 	if e.APIKeyEnv != "" && !envName.MatchString(e.APIKeyEnv) {
 		bad("embedder.api_key_env", e.APIKeyEnv, "use the NAME of an environment variable (letters, digits, _), such as OPENAI_API_KEY, not the key itself")
 	}
+}
+
+func (c *Config) validateStorage(bad func(key string, value any, allowed string)) {
+	s := c.Storage
+	if s.RetentionDays < 1 || s.RetentionDays > maxRetentionDays {
+		bad("storage.retention_days", s.RetentionDays, fmt.Sprintf("use a whole number of days from 1 to %d", maxRetentionDays))
+	}
+	if s.PostgresURL != "" {
+		if err := checkPostgresURL(s.PostgresURL); err != nil {
+			bad("storage.postgres_url", RedactPostgresURL(s.PostgresURL), err.Error())
+		}
+	}
+}
+
+// checkPostgresURL catches what is plainly not a connection string; the
+// driver checks the rest when it connects.
+func checkPostgresURL(raw string) error {
+	if strings.HasPrefix(raw, "postgres://") || strings.HasPrefix(raw, "postgresql://") {
+		if _, err := url.Parse(raw); err != nil {
+			return errors.New("it does not parse as a URL; write postgres://user@host:5432/database (special characters in the password percent-encoded)")
+		}
+		return nil
+	}
+	if strings.Contains(raw, "://") || !strings.Contains(raw, "=") {
+		return errors.New("use a postgres://user@host:5432/database URL or key=value settings such as \"host=db dbname=storybot\"")
+	}
+	return nil
+}
+
+// RedactPostgresURL hides the password in a PostgreSQL connection string
+// (URL or key=value form) before it goes into a message.
+func RedactPostgresURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+		}
+		return u.String()
+	}
+	if i := strings.Index(raw, "://"); i >= 0 {
+		// An unparsable URL: drop everything up to the host.
+		if at := strings.LastIndex(raw, "@"); at > i {
+			return raw[:i+3] + "REDACTED@" + raw[at+1:]
+		}
+		return raw
+	}
+	var out []string
+	quoted := false // inside a password='…' value with spaces
+	for _, f := range strings.Fields(raw) {
+		switch {
+		case quoted:
+			quoted = !strings.HasSuffix(f, "'")
+		case strings.HasPrefix(f, "password="):
+			v := strings.TrimPrefix(f, "password=")
+			quoted = strings.HasPrefix(v, "'") && (len(v) == 1 || !strings.HasSuffix(v, "'"))
+			out = append(out, "password=REDACTED")
+		default:
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 func show(v any) string {

@@ -52,8 +52,10 @@ type Metrics struct {
 	embedCall *prometheus.CounterVec
 	embedErr  *prometheus.CounterVec
 	embedText *prometheus.CounterVec
+	storage   *storageMetrics // storage.go
 
-	ready atomic.Pointer[func() error]
+	ready    atomic.Pointer[func() error]
+	degraded atomic.Pointer[func() error] // storage.go
 }
 
 // New makes the instruments, registered with a registry of their own along
@@ -109,6 +111,7 @@ func New() *Metrics {
 			Help: "Texts sent to the embedder, by embedder.",
 		}, []string{"embedder"}),
 	}
+	m.storage = newStorageMetrics(m.reg)
 	m.reg.MustRegister(m.questions, m.latency, m.reloads, m.feedback, m.fallbacks, m.failures, m.stories, m.chunks,
 		m.embedCall, m.embedErr, m.embedText,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -215,6 +218,10 @@ func (m *Metrics) Handler() http.Handler {
 		if err := m.readiness(); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "not ready:", err)
+			return
+		}
+		if err := m.degradation(); err != nil {
+			fmt.Fprintln(w, "ready, degraded:", err)
 			return
 		}
 		fmt.Fprintln(w, "ready")
