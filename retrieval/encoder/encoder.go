@@ -20,10 +20,12 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The weights file is generated, and committed so that a plain go build
@@ -76,36 +78,54 @@ func (e *Encoder) ID() string { return e.id }
 // Dimensions is the length of every vector.
 func (e *Encoder) Dimensions() int { return Dim }
 
-// Embed returns one unit vector per text, spreading the texts over the
-// machine's cores. It stops early, with ctx's error, when ctx ends.
+// chunkTexts is how many texts a goroutine of Embed takes at a time.
+const chunkTexts = 32
+
+// Embed returns one unit vector per text. The texts are encoded many at a
+// time (their tokens are rows of one matrix product); past chunkTexts
+// texts, chunks are shared among up to GOMAXPROCS goroutines, all done
+// before Embed returns. It stops early, with ctx's error, when ctx ends.
 func (e *Encoder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
-	workers := min(runtime.GOMAXPROCS(0), len(texts))
-	next := make(chan int)
+	for i := range out {
+		out[i] = make([]float32, Dim)
+	}
+	chunks := (len(texts) + chunkTexts - 1) / chunkTexts
+	var next atomic.Int64
+	work := func() error {
+		s := e.net.scratch.Get().(*scratch)
+		defer e.net.scratch.Put(s)
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			c := int(next.Add(1)) - 1
+			if c >= chunks {
+				return nil
+			}
+			lo, hi := c*chunkTexts, min(len(texts), (c+1)*chunkTexts)
+			e.net.embedAll(out[lo:hi], texts[lo:hi], s)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		if err := work(); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				out[i] = e.net.embedTo(make([]float32, Dim), texts[i])
-			}
+			errs[w] = work()
 		}()
 	}
-	var err error
-feed:
-	for i := range texts {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
-		}
-	}
-	close(next)
 	wg.Wait()
-	if err != nil {
-		return nil, err
+	if err := errors.Join(errs...); err != nil {
+		return nil, ctx.Err()
 	}
 	return out, nil
 }

@@ -1,58 +1,153 @@
 package encoder
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+import "unsafe"
+
+// The dense layers run on int8 weights and float32 activations:
+// dst[t][o] = scale[o]·Σ_i x[t][i]·q[o][i] + bias[o], which is the same
+// product as with the weights dequantised (float32(q)·scale) but reads a
+// quarter of the bytes. On amd64 the kernel is assembly (AVX-512 or
+// AVX2+FMA, chosen at start-up); elsewhere, or without either, plain Go.
+//
+// The weights are packed once at load into panels of panelWidth outputs,
+// the panelWidth int8 weights of each input next to each other. For each
+// block of mr tokens the activations are packed the same way (the mr
+// values of each input next to each other), so the kernel streams both
+// operands and widens each weight once per mr tokens.
+
+// panelWidth is the number of outputs in a weight panel.
+const panelWidth = 32
+
+// kernel flags: what the kernel does with the result.
+const (
+	kernelStore = 0 // dst = result
+	kernelAdd   = 1 // dst += result (residual connections)
+	kernelReLU  = 2 // dst = max(result, 0)
 )
 
-// The float32 kernels. Matrices are stored [out][in], so a dense layer is
-// one x·wᵀ product: gonum's, whose inner loops are SIMD assembly, 1.7 times
-// faster than plain Go here and, not being instrumented, 35 times faster
-// under the race detector. The small loops of attention stay in Go.
-
-// linear computes dst[t][o] = b[o] + Σ_i x[t][i]·w[o][i] for n tokens, with
-// gonum's assembly kernels.
-func linear(dst, x, w, b []float32, n, in, out int) {
-	dst, x, w, b = dst[:n*out], x[:n*in], w[:out*in], b[:out]
-	for t := 0; t < n; t++ {
-		copy(dst[t*out:(t+1)*out], b)
-	}
-	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-		blas32.General{Rows: n, Cols: in, Stride: in, Data: x},
-		blas32.General{Rows: out, Cols: in, Stride: in, Data: w},
-		1, blas32.General{Rows: n, Cols: out, Stride: out, Data: dst})
+// qmatrix is a dense layer's weights, int8 with one scale per output, and
+// its bias, packed for the kernel.
+type qmatrix struct {
+	out, in int
+	panels  []int8    // [out/panelWidth][in][panelWidth]
+	sb      []float32 // per panel: panelWidth scales, then panelWidth biases
 }
 
-// dot returns Σ a[i]·b[i], unrolled by 4 with independent accumulators.
-func dot(a, b []float32) float32 {
-	n := len(a)
-	b = b[:n]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+// newQMatrix packs q ([out][in], one scale per row) and bias.
+func newQMatrix(q []int8, scales, bias []float32, out, in int) *qmatrix {
+	if out%panelWidth != 0 {
+		panic("encoder: layer width is not a multiple of the panel width")
 	}
-	for ; i < n; i++ {
-		s0 += a[i] * b[i]
+	m := &qmatrix{out: out, in: in, panels: make([]int8, out*in), sb: make([]float32, 2*out)}
+	for p := 0; p < out/panelWidth; p++ {
+		panel := m.panels[p*in*panelWidth : (p+1)*in*panelWidth]
+		for j := 0; j < panelWidth; j++ {
+			o := p*panelWidth + j
+			for i, v := range q[o*in : (o+1)*in] {
+				panel[i*panelWidth+j] = v
+			}
+			m.sb[2*p*panelWidth+j] = scales[o]
+			m.sb[(2*p+1)*panelWidth+j] = bias[o]
+		}
 	}
-	return (s0 + s1) + (s2 + s3)
+	return m
 }
 
-// axpy computes y += alpha·x, unrolled by 4.
-func axpy(y, x []float32, alpha float32) {
-	n := len(y)
-	x = x[:n]
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		y[i] += alpha * x[i]
-		y[i+1] += alpha * x[i+1]
-		y[i+2] += alpha * x[i+2]
-		y[i+3] += alpha * x[i+3]
+// gemmKernel computes an mr×nr block of dst from a packed activation
+// block a (k·mr floats), the weights at w (row stride panelWidth bytes)
+// and their scales and biases at sb (biases panelWidth floats later). dst
+// rows are ldc floats apart.
+type gemmKernel struct {
+	name   string
+	mr, nr int
+	run    func(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
+}
+
+// kern is the kernel in use; tests may swap it to check the others.
+var kern = bestKernel()
+
+var goKernel = gemmKernel{name: "go", mr: 4, nr: panelWidth, run: gemm4x32go}
+
+// linear computes dst[t][o] for the n rows of x (width m.in) into dst
+// (row stride ldc), as flags says. dst must have room for n rounded up to
+// a multiple of kern.mr rows: the kernel writes whole blocks. apack is
+// scratch of at least kern.mr·m.in floats.
+func linear(dst []float32, ldc int, x []float32, n int, m *qmatrix, flags int, apack []float32) {
+	k := kern
+	in := m.in
+	blocks := (n + k.mr - 1) / k.mr
+	if n == 0 {
+		return
 	}
-	for ; i < n; i++ {
-		y[i] += alpha * x[i]
+	if len(dst) < ((blocks-1)*k.mr+k.mr-1)*ldc+m.out || len(x) < n*in || ldc < m.out {
+		panic("encoder: linear: buffers too small")
+	}
+	apack = apack[:k.mr*in]
+	for b := 0; b < blocks; b++ {
+		r0 := b * k.mr
+		rows := min(k.mr, n-r0)
+		packRows(apack, x[r0*in:], rows, k.mr, in)
+		c := dst[r0*ldc:]
+		for p := 0; p < m.out/panelWidth; p++ {
+			w := m.panels[p*in*panelWidth:]
+			sb := m.sb[2*p*panelWidth:]
+			for h := 0; h < panelWidth; h += k.nr {
+				k.run(&apack[0], &w[h], in, &sb[h], &c[p*panelWidth+h], ldc, flags)
+			}
+		}
+	}
+}
+
+// packRows writes rows of x (width in) interleaved: dst[i·mr+r] = x[r][i],
+// with zeros for the rows past rows.
+func packRows(dst, x []float32, rows, mr, in int) {
+	dst = dst[:mr*in]
+	for r := 0; r < rows; r++ {
+		row := x[r*in : (r+1)*in]
+		for i, v := range row {
+			dst[i*mr+r] = v
+		}
+	}
+	for r := rows; r < mr; r++ {
+		for i := 0; i < in; i++ {
+			dst[i*mr+r] = 0
+		}
+	}
+}
+
+// gemm4x32go is the portable kernel: 4 rows × 32 columns.
+func gemm4x32go(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int) {
+	const mr, nr = 4, panelWidth
+	as := unsafe.Slice(a, k*mr)
+	ws := unsafe.Slice(w, (k-1)*panelWidth+nr)
+	scale := unsafe.Slice(sb, 2*panelWidth)
+	bias := scale[panelWidth : panelWidth+nr]
+	scale = scale[:nr]
+	var acc [mr][nr]float32
+	var wf [nr]float32
+	for i := 0; i < k; i++ {
+		for j, v := range ws[i*panelWidth : i*panelWidth+nr] {
+			wf[j] = float32(v)
+		}
+		for r := 0; r < mr; r++ {
+			x := as[i*mr+r]
+			row := &acc[r]
+			for j := range row {
+				row[j] += x * wf[j]
+			}
+		}
+	}
+	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+	for r := 0; r < mr; r++ {
+		out := cs[r*ldc : r*ldc+nr]
+		for j := range out {
+			v := acc[r][j]*scale[j] + bias[j]
+			switch flags {
+			case kernelAdd:
+				v += out[j]
+			case kernelReLU:
+				v = max(v, 0)
+			}
+			out[j] = v
+		}
 	}
 }

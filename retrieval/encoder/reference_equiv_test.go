@@ -1,0 +1,208 @@
+package encoder
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// equivalenceTexts are the texts the fast path is checked on against the
+// reference: the XQuAD texts of testdata/reference.json.gz (questions,
+// sentences, awkward inputs), plus edge cases of length.
+func equivalenceTexts(t *testing.T, every int) []string {
+	ref := readReference(t)
+	var texts []string
+	for _, v := range ref.Vectors {
+		texts = append(texts, v.Text)
+	}
+	for i, c := range ref.Tokens {
+		if i%every == 0 {
+			texts = append(texts, c.Text)
+		}
+	}
+	return append(texts,
+		"", " ", "a", "Who?", "😀", "ﬁ", "e\u0301", "東京は日本の首都です。", "Ünïcödé façade — naïve café, Straße.",
+		strings.Repeat("word ", 400),                          // truncated at 128 pieces
+		strings.Repeat("antidisestablishmentarianism ", 60), // truncated, long pieces
+		strings.Repeat("x", 127), strings.Repeat("x y ", 64), // around the limit
+	)
+}
+
+// TestMatchesReference: the batched int8 kernel gives the vectors of the
+// per-text float32 reference (the encoder before issue 14), text by text,
+// whatever the batch around each text.
+func TestMatchesReference(t *testing.T) {
+	every := 12
+	if raceEnabled || testing.Short() {
+		every = 40
+	}
+	texts := equivalenceTexts(t, every)
+	want, err := newReference(t).embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := newEncoder(t).Embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, worst, worstText := compareVectors(got, want, texts)
+	t.Logf("%d texts: mean cosine 1 - %.2g, worst 1 - %.2g (%.40q)", len(texts), 1-mean, 1-worst, worstText)
+	if mean < 0.9999 || worst < 0.999 {
+		t.Errorf("batched vectors drift from the reference: mean cosine %.7f (want ≥ 0.9999), worst %.7f (want ≥ 0.999)", mean, worst)
+	}
+	// One at a time, and in another order, each text gets the same vector.
+	for _, i := range []int{0, len(texts) - 1, len(texts) / 2} {
+		one, err := newEncoder(t).Embed(context.Background(), texts[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := cosine(one[0], got[i]); c < 0.999999 {
+			t.Errorf("%.40q alone: cosine %.7f to the same text in a batch", texts[i], c)
+		}
+	}
+}
+
+// TestOtherKernelsMatchReference runs the encoder on the kernels not
+// chosen on this machine (AVX2, plain Go), on fewer texts.
+func TestOtherKernelsMatchReference(t *testing.T) {
+	texts := equivalenceTexts(t, 400)
+	want, err := newReference(t).embed(context.Background(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(k gemmKernel) { kern = k }(kern)
+	for _, k := range kernels() {
+		t.Run(k.name, func(t *testing.T) {
+			kern = k
+			texts, want := texts, want
+			if k.name == "go" { // slow: the edge cases and a few texts
+				texts, want = texts[len(texts)-20:], want[len(want)-20:]
+			}
+			net := newEncoder(t).net
+			got := make([][]float32, len(texts))
+			for i := range got {
+				got[i] = make([]float32, Dim)
+			}
+			net.embedAll(got, texts, new(scratch))
+			mean, worst, worstText := compareVectors(got, want, texts)
+			t.Logf("%s, %d texts: mean cosine 1 - %.2g, worst 1 - %.2g (%.40q)", k.name, len(texts), 1-mean, 1-worst, worstText)
+			if mean < 0.9999 || worst < 0.999 {
+				t.Errorf("%s: mean cosine %.7f, worst %.7f", k.name, mean, worst)
+			}
+		})
+	}
+}
+
+func compareVectors(got, want [][]float32, texts []string) (mean, worst float64, worstText string) {
+	worst = 2
+	for i := range texts {
+		c := cosine(got[i], want[i])
+		mean += c
+		if c < worst {
+			worst, worstText = c, texts[i]
+		}
+	}
+	return mean / float64(len(texts)), worst, worstText
+}
+
+// benchSentences returns n sentences of real length: the built-in story's
+// and some of our own, repeated in turn.
+func benchSentences(b *testing.B, n int) []string {
+	raw, err := os.ReadFile("../../knowledge/default/cartel-strikes.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := string(raw)
+	if i := strings.Index(body[3:], "\n---\n"); strings.HasPrefix(body, "---\n") && i >= 0 {
+		body = body[3+i+5:] // drop the front matter
+	}
+	var pool []string
+	for _, s := range regexp.MustCompile(`[^.!?]+[.!?]+["”]?`).FindAllString(body, -1) {
+		if s = strings.TrimSpace(s); strings.Count(s, " ") >= 3 && !strings.HasPrefix(s, "©") {
+			pool = append(pool, s)
+		}
+	}
+	pool = append(pool, ownSentences...)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = pool[i%len(pool)]
+	}
+	return out
+}
+
+// ownSentences are written for the benchmark: news-like, 8 to 45 words.
+var ownSentences = []string{
+	"The city council voted on Tuesday to extend the night bus service until two in the morning.",
+	"Officials said the bridge would stay closed for repairs through the end of next month.",
+	"Farmers in the valley reported the driest spring in forty years, and many have already sold part of their herds to cover the cost of feed.",
+	"The company's shares fell by nine percent after it warned that sales in Asia would be lower than expected.",
+	"Who will pay for the new stadium remains unclear.",
+	"A spokesperson for the ministry declined to comment on the report, saying only that an investigation was under way and that its findings would be published in full once it was complete.",
+	"Rescue teams reached the village late on Sunday.",
+	"The museum, which reopened in March after a two-year renovation, has drawn more than three hundred thousand visitors, twice the number it expected, and has extended its opening hours on weekends.",
+	"Scientists at the university found that the bacteria survived for weeks in cold, salty water.",
+	"Negotiators from both sides met for eleven hours but failed to agree on the timetable for the withdrawal of troops from the border region.",
+	"Prices for rice and cooking oil rose sharply in the capital's markets this week.",
+	"The coach said his team had played its best football of the season, even though it lost the match in the final minute to a penalty that he described as harsh.",
+	"Under the new rules, landlords must give tenants at least six months' notice before raising the rent.",
+	"The storm knocked out power to some forty thousand homes along the coast.",
+	"Local historians believe the ship sank in 1854 while carrying timber and wool to Liverpool.",
+	"Voters will be asked in November whether the state should borrow two billion dollars to build new schools, roads and water treatment plants over the next decade.",
+}
+
+// BenchmarkEmbedSentences encodes 256 sentences of real length through
+// Embed, with the reference (the encoder before issue 14) and the batched
+// int8 kernel side by side; ns/sentence is the figure to compare. Run with
+// -cpu 1 for one core, -cpu 2 to let both use two:
+//
+//	go test ./retrieval/encoder -run XXX -bench EmbedSentences -cpu 1,2 -count 5
+func BenchmarkEmbedSentences(b *testing.B) {
+	texts := benchSentences(b, 256)
+	ctx := context.Background()
+	tokens := 0
+	tok := newEncoder(b).net.tok
+	for _, s := range texts {
+		tokens += min(len(tok.Encode(s)), 128)
+	}
+	for _, bc := range []struct {
+		name  string
+		embed func(context.Context, []string) ([][]float32, error)
+	}{
+		{"reference", newReference(b).embed},
+		{"batched", newEncoder(b).Embed},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := bc.embed(ctx, texts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/sentence")
+			b.ReportMetric(float64(tokens)/float64(len(texts)), "tokens/sentence")
+		})
+	}
+}
+
+// BenchmarkEmbedQuestion encodes one 10-word question, the /ask path,
+// with both implementations.
+func BenchmarkEmbedQuestion(b *testing.B) {
+	ctx := context.Background()
+	q := []string{benchQuestion}
+	for _, bc := range []struct {
+		name  string
+		embed func(context.Context, []string) ([][]float32, error)
+	}{
+		{"reference", newReference(b).embed},
+		{"batched", newEncoder(b).Embed},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := bc.embed(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
