@@ -56,16 +56,37 @@ func newQMatrix(q []int8, scales, bias []float32, out, in int) *qmatrix {
 // block a (k·mr floats), the weights at w (row stride panelWidth bytes)
 // and their scales and biases at sb (biases panelWidth floats later). dst
 // rows are ldc floats apart.
+//
+// dots and wsum are attention's products, one query at a time:
+// dots(out, q, k, stride, n) sets out[u] = q·k[u·stride:][:len(q)] for u < n,
+// wsum(out, p, v, stride) sets out = Σ_u p[u]·v[u·stride:][:len(out)].
 type gemmKernel struct {
 	name   string
 	mr, nr int
 	run    func(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
+	dots   func(out, q, k []float32, stride, n int)
+	wsum   func(out, p, v []float32, stride int)
 }
 
 // kern is the kernel in use; tests may swap it to check the others.
 var kern = bestKernel()
 
-var goKernel = gemmKernel{name: "go", mr: 4, nr: panelWidth, run: gemm4x32go}
+var goKernel = gemmKernel{name: "go", mr: 4, nr: panelWidth, run: gemm4x32go, dots: dotsGo, wsum: wsumGo}
+
+func dotsGo(out, q, k []float32, stride, n int) {
+	dh := len(q)
+	for u := 0; u < n; u++ {
+		out[u] = dot(q, k[u*stride:u*stride+dh])
+	}
+}
+
+func wsumGo(out, p, v []float32, stride int) {
+	dh := len(out)
+	clear(out)
+	for u, pu := range p {
+		axpy(out, v[u*stride:u*stride+dh], pu)
+	}
+}
 
 // linear computes dst[t][o] for the n rows of x (width m.in) into dst
 // (row stride ldc), as flags says. dst must have room for n rounded up to

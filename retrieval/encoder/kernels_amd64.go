@@ -6,12 +6,18 @@ func gemm12x32avx512(a *float32, w *int8, k int, sb *float32, c *float32, ldc in
 //go:noescape
 func gemm6x16avx2(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
 
+//go:noescape
+func dotsAVX512(q *float32, k *float32, stride int, n int, dh int, out *float32)
+
+//go:noescape
+func wsumAVX512(p *float32, v *float32, stride int, n int, dh int, out *float32)
+
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
 var (
-	avx512Kernel = gemmKernel{name: "avx512", mr: 12, nr: 32, run: gemm12x32avx512}
-	avx2Kernel   = gemmKernel{name: "avx2", mr: 6, nr: 16, run: gemm6x16avx2}
+	avx512Kernel = gemmKernel{name: "avx512", mr: 12, nr: 32, run: gemm12x32avx512, dots: dots512, wsum: wsum512}
+	avx2Kernel   = gemmKernel{name: "avx2", mr: 6, nr: 16, run: gemm6x16avx2, dots: dotsGo, wsum: wsumGo}
 )
 
 // kernels lists the kernels this machine can run, fastest first.
@@ -37,3 +43,23 @@ func kernels() []gemmKernel {
 }
 
 func bestKernel() gemmKernel { return kernels()[0] }
+
+func dots512(out, q, k []float32, stride, n int) {
+	dh := len(q)
+	if dh%32 != 0 || n == 0 {
+		dotsGo(out, q, k, stride, n)
+		return
+	}
+	_, _ = out[n-1], k[(n-1)*stride+dh-1]
+	dotsAVX512(&q[0], &k[0], stride, n, dh, &out[0])
+}
+
+func wsum512(out, p, v []float32, stride int) {
+	dh, n := len(out), len(p)
+	if dh%64 != 0 || n == 0 {
+		wsumGo(out, p, v, stride)
+		return
+	}
+	_ = v[(n-1)*stride+dh-1]
+	wsumAVX512(&p[0], &v[0], stride, n, dh, &out[0])
+}

@@ -243,3 +243,97 @@ relu256:
 	ALL256(RELU256)
 	VZEROUPPER
 	RET
+
+// Attention, per text and head: scores of one query against every key,
+// and the probability-weighted sum of the values.
+
+// func dotsAVX512(q *float32, k *float32, stride int, n int, dh int, out *float32)
+// out[u] = Σ_{i<dh} q[i]·k[u·stride+i], for u < n; dh a multiple of 32.
+TEXT ·dotsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  q+0(FP), SI
+	MOVQ  k+8(FP), DI
+	MOVQ  stride+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  n+24(FP), CX
+	MOVQ  dh+32(FP), R9
+	MOVQ  out+40(FP), DX
+	TESTQ CX, CX
+	JZ    dotsdone
+
+dotsrow:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	XORQ   BX, BX
+	MOVQ   R9, R10
+
+dotsinner:
+	VMOVUPS     (SI)(BX*1), Z2
+	VMOVUPS     64(SI)(BX*1), Z3
+	VFMADD231PS (DI)(BX*1), Z2, Z0
+	VFMADD231PS 64(DI)(BX*1), Z3, Z1
+	ADDQ        $128, BX
+	SUBQ        $32, R10
+	JNZ         dotsinner
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (DX)
+	ADDQ          $4, DX
+	ADDQ          R8, DI
+	DECQ          CX
+	JNZ           dotsrow
+
+dotsdone:
+	VZEROUPPER
+	RET
+
+// func wsumAVX512(p *float32, v *float32, stride int, n int, dh int, out *float32)
+// out[i] = Σ_{u<n} p[u]·v[u·stride+i], for i < dh; dh a multiple of 64.
+TEXT ·wsumAVX512(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ stride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ n+24(FP), CX
+	MOVQ dh+32(FP), R9
+	MOVQ out+40(FP), DX
+
+wsumchunk:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, AX
+	MOVQ   DI, BX
+	MOVQ   CX, R10
+	TESTQ  R10, R10
+	JZ     wsumstore
+
+wsumrow:
+	VBROADCASTSS (AX), Z4
+	VFMADD231PS  (BX), Z4, Z0
+	VFMADD231PS  64(BX), Z4, Z1
+	VFMADD231PS  128(BX), Z4, Z2
+	VFMADD231PS  192(BX), Z4, Z3
+	ADDQ         $4, AX
+	ADDQ         R8, BX
+	DECQ         R10
+	JNZ          wsumrow
+
+wsumstore:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	ADDQ    $256, DX
+	ADDQ    $256, DI
+	SUBQ    $64, R9
+	JNZ     wsumchunk
+	VZEROUPPER
+	RET

@@ -72,3 +72,52 @@ func TestKernelsMatchPlainProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestAttentionProductsMatchGo checks each kernel's attention products
+// against plain loops, for the head widths of the model and odd lengths.
+func TestAttentionProductsMatchGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, k := range kernels() {
+		for _, dh := range []int{64, 128, 40} {
+			for _, n := range []int{1, 2, 7, 33, 128} {
+				stride := 3*dh + 5
+				q, kv, p := make([]float32, dh), make([]float32, n*stride), make([]float32, n)
+				for i := range q {
+					q[i] = rng.Float32()*2 - 1
+				}
+				for i := range kv {
+					kv[i] = rng.Float32()*2 - 1
+				}
+				for i := range p {
+					p[i] = rng.Float32()
+				}
+				scores := make([]float32, n+1)
+				scores[n] = 42 // past n: must stay
+				k.dots(scores, q, kv, stride, n)
+				sum := make([]float32, dh)
+				k.wsum(sum, p, kv, stride)
+				for u := 0; u < n; u++ {
+					var want float64
+					for i := 0; i < dh; i++ {
+						want += float64(q[i]) * float64(kv[u*stride+i])
+					}
+					if math.Abs(float64(scores[u])-want) > 1e-4 {
+						t.Fatalf("%s dh %d n %d: score %d = %v, want %v", k.name, dh, n, u, scores[u], want)
+					}
+				}
+				if scores[n] != 42 {
+					t.Fatalf("%s dh %d n %d: wrote past n", k.name, dh, n)
+				}
+				for i := 0; i < dh; i++ {
+					var want float64
+					for u := 0; u < n; u++ {
+						want += float64(p[u]) * float64(kv[u*stride+i])
+					}
+					if math.Abs(float64(sum[i])-want) > 1e-4 {
+						t.Fatalf("%s dh %d n %d: sum[%d] = %v, want %v", k.name, dh, n, i, sum[i], want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -24,8 +24,8 @@ func equivalenceTexts(t *testing.T, every int) []string {
 	}
 	return append(texts,
 		"", " ", "a", "Who?", "😀", "ﬁ", "e\u0301", "東京は日本の首都です。", "Ünïcödé façade — naïve café, Straße.",
-		strings.Repeat("word ", 400),                          // truncated at 128 pieces
-		strings.Repeat("antidisestablishmentarianism ", 60), // truncated, long pieces
+		strings.Repeat("word ", 400),                         // truncated at 128 pieces
+		strings.Repeat("antidisestablishmentarianism ", 60),  // truncated, long pieces
 		strings.Repeat("x", 127), strings.Repeat("x y ", 64), // around the limit
 	)
 }

@@ -376,30 +376,30 @@ func attention(dst, qkv, probs []float32, n, d, heads int, qscale float32) {
 	if dh > len(qbuf) {
 		q = make([]float32, dh)
 	}
+	probs = probs[:n]
+	k := kern
 	for hd := 0; hd < heads; hd++ {
 		qo, ko, vo := hd*dh, d+hd*dh, 2*d+hd*dh
 		for t := 0; t < n; t++ {
 			for i, v := range qkv[t*stride+qo : t*stride+qo+dh] {
 				q[i] = v * qscale
 			}
+			k.dots(probs, q, qkv[ko:], stride, n)
 			mx := float32(math.Inf(-1))
-			for u := 0; u < n; u++ {
-				sc := dot(q, qkv[u*stride+ko:u*stride+ko+dh])
-				probs[u] = sc
+			for _, sc := range probs {
 				mx = max(mx, sc)
 			}
 			var sum float32
-			for u := 0; u < n; u++ {
-				p := float32(math.Exp(float64(probs[u] - mx)))
+			for u, sc := range probs {
+				p := float32(math.Exp(float64(sc - mx)))
 				probs[u] = p
 				sum += p
 			}
-			out := dst[t*d+hd*dh : t*d+hd*dh+dh]
-			clear(out)
 			inv := 1 / sum
-			for u := 0; u < n; u++ {
-				axpy(out, qkv[u*stride+vo:u*stride+vo+dh], probs[u]*inv)
+			for u := range probs {
+				probs[u] *= inv
 			}
+			k.wsum(dst[t*d+hd*dh:t*d+hd*dh+dh], probs, qkv[vo:], stride)
 		}
 	}
 }
