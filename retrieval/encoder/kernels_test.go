@@ -121,3 +121,28 @@ func TestAttentionProductsMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLinear times one dense layer of the model's widest shape
+// (1536 → 512) over 480 token rows with each kernel, in GFLOP/s.
+func BenchmarkLinear(b *testing.B) {
+	const out, in, n = 512, 1536, 480
+	q := make([]int8, out*in)
+	for i := range q {
+		q[i] = int8(i%255 - 127)
+	}
+	scales, bias := make([]float32, out), make([]float32, out)
+	m := newQMatrix(q, scales, bias, out, in)
+	x := make([]float32, n*in)
+	defer func(k gemmKernel) { kern = k }(kern)
+	for _, k := range kernels() {
+		b.Run(k.name, func(b *testing.B) {
+			kern = k
+			dst := make([]float32, (n+k.mr)*out)
+			apack := make([]float32, k.mr*in)
+			for b.Loop() {
+				linear(dst, out, x, n, m, kernelStore, apack)
+			}
+			b.ReportMetric(2*out*in*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

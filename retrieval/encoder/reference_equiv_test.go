@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // equivalenceTexts are the texts the fast path is checked on against the
@@ -169,8 +170,11 @@ var ownSentences = []string{
 
 // BenchmarkEmbedSentences encodes 256 sentences of real length through
 // Embed, with the reference (the encoder before issue 14) and the batched
-// int8 kernel side by side; ns/sentence is the figure to compare. Run with
-// -cpu 1 for one core, -cpu 2 to let both use two:
+// int8 kernel. "side-by-side" runs both in turn in every iteration, so both
+// see the same machine (it is shared), and reports each one's wall and CPU
+// time per sentence and the ratio of their times; "reference" and
+// "batched" run one each, for benchstat. Run with -cpu 1 for one core,
+// -cpu 2 to let both use two:
 //
 //	go test ./retrieval/encoder -run XXX -bench EmbedSentences -cpu 1,2 -count 5
 func BenchmarkEmbedSentences(b *testing.B) {
@@ -181,16 +185,37 @@ func BenchmarkEmbedSentences(b *testing.B) {
 	for _, s := range texts {
 		tokens += min(len(tok.Encode(s)), 128)
 	}
-	for _, bc := range []struct {
+	impls := []struct {
 		name  string
 		embed func(context.Context, []string) ([][]float32, error)
 	}{
 		{"reference", newReference(b).embed},
 		{"batched", newEncoder(b).Embed},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
+	}
+	b.Run("side-by-side", func(b *testing.B) {
+		var wall, cpu [2]int64
+		for b.Loop() {
+			for i, im := range impls {
+				t0, c0 := time.Now(), processCPU()
+				if _, err := im.embed(ctx, texts); err != nil {
+					b.Fatal(err)
+				}
+				wall[i] += time.Since(t0).Nanoseconds()
+				cpu[i] += processCPU() - c0
+			}
+		}
+		per := float64(b.N * len(texts))
+		b.ReportMetric(float64(wall[0])/per, "ref-ns/sentence")
+		b.ReportMetric(float64(wall[1])/per, "batched-ns/sentence")
+		b.ReportMetric(float64(cpu[0])/per, "ref-cpu-ns/sentence")
+		b.ReportMetric(float64(cpu[1])/per, "batched-cpu-ns/sentence")
+		b.ReportMetric(float64(wall[0])/float64(wall[1]), "speedup")
+		b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "cpu-speedup")
+	})
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := bc.embed(ctx, texts); err != nil {
+				if _, err := im.embed(ctx, texts); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -348,21 +348,34 @@ func layerNorm(dst, x, scale, bias []float32, n, d int, eps float32) {
 	for t := 0; t < n; t++ {
 		row := x[t*d : (t+1)*d]
 		out := dst[t*d : (t+1)*d]
-		var sum float32
-		for _, v := range row {
-			sum += v
-		}
-		mean := sum / float32(d)
-		var sq float32
-		for _, v := range row {
-			c := v - mean
-			sq += c * c
-		}
-		rs := float32(1 / math.Sqrt(float64(sq/float32(d)+eps)))
+		mean := sum4(row, 0, false) / float32(d)
+		rs := float32(1 / math.Sqrt(float64(sum4(row, mean, true)/float32(d)+eps)))
 		for i, v := range row {
 			out[i] = scale[i]*rs*(v-mean) + bias[i]
 		}
 	}
+}
+
+// sum4 returns Σ x[i] - c, or Σ (x[i] - c)² when squared, with four
+// independent accumulators.
+func sum4(x []float32, c float32, squared bool) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, e, f := x[i]-c, x[i+1]-c, x[i+2]-c, x[i+3]-c
+		if squared {
+			a, b, e, f = a*a, b*b, e*e, f*f
+		}
+		s0, s1, s2, s3 = s0+a, s1+b, s2+e, s3+f
+	}
+	for ; i < len(x); i++ {
+		a := x[i] - c
+		if squared {
+			a *= a
+		}
+		s0 += a
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // attention computes multi-head scaled dot-product self-attention over
