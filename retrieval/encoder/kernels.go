@@ -66,6 +66,9 @@ type gemmKernel struct {
 	run    func(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
 	dots   func(out, q, k []float32, stride, n int)
 	wsum   func(out, p, v []float32, stride int)
+	// tail, if set, computes fewer rows at a time, for the last rows of
+	// a product when they would fill less of a block (a question's).
+	tail *gemmKernel
 }
 
 // kern is the kernel in use; tests may swap it to check the others.
@@ -103,18 +106,22 @@ func linear(dst []float32, ldc int, x []float32, n int, m *qmatrix, flags int, a
 		panic("encoder: linear: buffers too small")
 	}
 	apack = apack[:k.mr*in]
-	for b := 0; b < blocks; b++ {
-		r0 := b * k.mr
-		rows := min(k.mr, n-r0)
-		packRows(apack, x[r0*in:], rows, k.mr, in)
+	for r0 := 0; r0 < n; {
+		bk := &k
+		if t := k.tail; t != nil && n-r0 <= k.mr-t.mr {
+			bk = t // tail blocks stay inside the last whole block's rows
+		}
+		rows := min(bk.mr, n-r0)
+		packRows(apack, x[r0*in:], rows, bk.mr, in)
 		c := dst[r0*ldc:]
 		for p := 0; p < m.out/panelWidth; p++ {
 			w := m.panels[p*in*panelWidth:]
 			sb := m.sb[2*p*panelWidth:]
-			for h := 0; h < panelWidth; h += k.nr {
-				k.run(&apack[0], &w[h], in, &sb[h], &c[p*panelWidth+h], ldc, flags)
+			for h := 0; h < panelWidth; h += bk.nr {
+				bk.run(&apack[0], &w[h], in, &sb[h], &c[p*panelWidth+h], ldc, flags)
 			}
 		}
+		r0 += bk.mr
 	}
 }
 
@@ -122,15 +129,22 @@ func linear(dst []float32, ldc int, x []float32, n int, m *qmatrix, flags int, a
 // with zeros for the rows past rows.
 func packRows(dst, x []float32, rows, mr, in int) {
 	dst = dst[:mr*in]
-	for r := 0; r < rows; r++ {
-		row := x[r*in : (r+1)*in]
-		for i, v := range row {
-			dst[i*mr+r] = v
+	if rows < mr {
+		clear(dst)
+	}
+	x = x[:rows*in]
+	// Four rows at a time: four reads, one short run of writes.
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		x0, x1, x2, x3 := x[r*in:(r+1)*in], x[(r+1)*in:(r+2)*in], x[(r+2)*in:(r+3)*in], x[(r+3)*in:(r+4)*in]
+		for i := range x0 {
+			d := dst[i*mr+r : i*mr+r+4]
+			d[0], d[1], d[2], d[3] = x0[i], x1[i], x2[i], x3[i]
 		}
 	}
-	for r := rows; r < mr; r++ {
-		for i := 0; i < in; i++ {
-			dst[i*mr+r] = 0
+	for ; r < rows; r++ {
+		for i, v := range x[r*in : (r+1)*in] {
+			dst[i*mr+r] = v
 		}
 	}
 }

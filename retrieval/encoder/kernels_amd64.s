@@ -145,6 +145,69 @@ relu512:
 	VZEROUPPER
 	RET
 
+#define ALL512x4(m) \
+	m(Z0, Z1); m(Z2, Z3); m(Z4, Z5); m(Z6, Z7)
+
+// func gemm4x32avx512(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
+// The 12×32 kernel cut to 4 rows, for the last few rows of a product (a question's).
+TEXT ·gemm4x32avx512(SB), NOSPLIT, $0-56
+	MOVQ   a+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   k+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	TESTQ  CX, CX
+	JZ     done4x32
+
+loop4x32:
+	VPMOVSXBD (BX), Z24
+	VPMOVSXBD 16(BX), Z25
+	VCVTDQ2PS Z24, Z24
+	VCVTDQ2PS Z25, Z25
+	ROW512(0, Z26, Z0, Z1)
+	ROW512(4, Z27, Z2, Z3)
+	ROW512(8, Z28, Z4, Z5)
+	ROW512(12, Z29, Z6, Z7)
+	ADDQ      $16, AX
+	ADDQ      $32, BX
+	DECQ      CX
+	JNZ       loop4x32
+
+done4x32:
+	MOVQ    sb+24(FP), SI
+	VMOVUPS (SI), Z24
+	VMOVUPS 64(SI), Z25
+	VMOVUPS 128(SI), Z26
+	VMOVUPS 192(SI), Z27
+	VPXORD  Z28, Z28, Z28
+	MOVQ    c+32(FP), DI
+	MOVQ    ldc+40(FP), R8
+	SHLQ    $2, R8
+	MOVQ    flags+48(FP), R9
+	CMPQ    R9, $1
+	JEQ     add4x32
+	CMPQ    R9, $2
+	JEQ     relu4x32
+	ALL512x4(OUT512)
+	VZEROUPPER
+	RET
+
+add4x32:
+	ALL512x4(ADD512)
+	VZEROUPPER
+	RET
+
+relu4x32:
+	ALL512x4(RELU512)
+	VZEROUPPER
+	RET
+
 // The AVX2 kernel: 6 rows × 16 columns (half of a 32-wide weight panel,
 // whose rows are still 32 bytes apart).
 #define ROW256(off, b, c0, c1) \

@@ -168,30 +168,44 @@ var ownSentences = []string{
 	"Voters will be asked in November whether the state should borrow two billion dollars to build new schools, roads and water treatment plants over the next decade.",
 }
 
+// embedImpl is one implementation of Embed, for the benchmarks.
+type embedImpl struct {
+	name  string
+	embed func(context.Context, []string) ([][]float32, error)
+}
+
+func implementations(b *testing.B) []embedImpl {
+	return []embedImpl{{"reference", newReference(b).embed}, {"batched", newEncoder(b).Embed}}
+}
+
 // BenchmarkEmbedSentences encodes 256 sentences of real length through
 // Embed, with the reference (the encoder before issue 14) and the batched
 // int8 kernel. "side-by-side" runs both in turn in every iteration, so both
 // see the same machine (it is shared), and reports each one's wall and CPU
-// time per sentence and the ratio of their times; "reference" and
-// "batched" run one each, for benchstat. Run with -cpu 1 for one core,
-// -cpu 2 to let both use two:
+// time per text and the ratios; "reference" and "batched" run one each,
+// for benchstat. Run with -cpu 1 for one core, -cpu 2 to let both use two:
 //
 //	go test ./retrieval/encoder -run XXX -bench EmbedSentences -cpu 1,2 -count 5
 func BenchmarkEmbedSentences(b *testing.B) {
 	texts := benchSentences(b, 256)
-	ctx := context.Background()
 	tokens := 0
 	tok := newEncoder(b).net.tok
 	for _, s := range texts {
 		tokens += min(len(tok.Encode(s)), 128)
 	}
-	impls := []struct {
-		name  string
-		embed func(context.Context, []string) ([][]float32, error)
-	}{
-		{"reference", newReference(b).embed},
-		{"batched", newEncoder(b).Embed},
-	}
+	b.Logf("%d sentences, %.1f tokens each on average", len(texts), float64(tokens)/float64(len(texts)))
+	benchImplementations(b, texts)
+}
+
+// BenchmarkEmbedQuestion encodes one 10-word question, the /ask path, in
+// the same way.
+func BenchmarkEmbedQuestion(b *testing.B) {
+	benchImplementations(b, []string{benchQuestion})
+}
+
+func benchImplementations(b *testing.B, texts []string) {
+	ctx := context.Background()
+	impls := implementations(b)
 	b.Run("side-by-side", func(b *testing.B) {
 		var wall, cpu [2]int64
 		for b.Loop() {
@@ -205,10 +219,10 @@ func BenchmarkEmbedSentences(b *testing.B) {
 			}
 		}
 		per := float64(b.N * len(texts))
-		b.ReportMetric(float64(wall[0])/per, "ref-ns/sentence")
-		b.ReportMetric(float64(wall[1])/per, "batched-ns/sentence")
-		b.ReportMetric(float64(cpu[0])/per, "ref-cpu-ns/sentence")
-		b.ReportMetric(float64(cpu[1])/per, "batched-cpu-ns/sentence")
+		b.ReportMetric(float64(wall[0])/per, "ref-ns/text")
+		b.ReportMetric(float64(wall[1])/per, "batched-ns/text")
+		b.ReportMetric(float64(cpu[0])/per, "ref-cpu-ns/text")
+		b.ReportMetric(float64(cpu[1])/per, "batched-cpu-ns/text")
 		b.ReportMetric(float64(wall[0])/float64(wall[1]), "speedup")
 		b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "cpu-speedup")
 	})
@@ -219,30 +233,7 @@ func BenchmarkEmbedSentences(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/sentence")
-			b.ReportMetric(float64(tokens)/float64(len(texts)), "tokens/sentence")
-		})
-	}
-}
-
-// BenchmarkEmbedQuestion encodes one 10-word question, the /ask path,
-// with both implementations.
-func BenchmarkEmbedQuestion(b *testing.B) {
-	ctx := context.Background()
-	q := []string{benchQuestion}
-	for _, bc := range []struct {
-		name  string
-		embed func(context.Context, []string) ([][]float32, error)
-	}{
-		{"reference", newReference(b).embed},
-		{"batched", newEncoder(b).Embed},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := bc.embed(ctx, q); err != nil {
-					b.Fatal(err)
-				}
-			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/text")
 		})
 	}
 }
