@@ -271,14 +271,16 @@ func BenchmarkEmbed(b *testing.B) {
 }
 
 // FuzzEmbed feeds the tokenizer and the network arbitrary bytes: every
-// input gives in-range token ids and a finite unit vector (go test
-// ./retrieval/encoder -run XXX -fuzz FuzzEmbed).
+// input gives in-range token ids and a finite unit vector, the vector of
+// the reference implementation (go test ./retrieval/encoder -run XXX
+// -fuzz FuzzEmbed).
 func FuzzEmbed(f *testing.F) {
 	for _, s := range []string{"", "Who favors strikes?", "\xff\xfe", "ﬁ½²", "e\u0301", strings.Repeat("ab ", 300), "\u200b\ufeff"} {
 		f.Add(s)
 	}
 	e := newEncoder(f)
-	vocab := len(e.net.emb) / e.net.dEmb
+	ref := newReference(f)
+	vocab := e.net.vocab
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, id := range e.net.tok.Encode(text) {
 			if id < 0 || int(id) >= vocab {
@@ -295,6 +297,9 @@ func FuzzEmbed(f *testing.F) {
 		}
 		if math.Abs(n-1) > 1e-3 {
 			t.Fatalf("vector for %q has squared norm %v", text, n)
+		}
+		if c := cosine(v, ref.embedTo(make([]float32, Dim), text)); c < 0.9999 {
+			t.Fatalf("vector for %q has cosine %v to the reference's", text, c)
 		}
 	})
 }
