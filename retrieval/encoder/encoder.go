@@ -93,6 +93,9 @@ const chunkTexts = 32
 // before Embed returns. It stops early, with ctx's error, when ctx ends.
 func (e *Encoder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
+	if len(texts) == 0 {
+		return out, nil
+	}
 	for i := range out {
 		out[i] = make([]float32, Dim)
 	}
@@ -131,7 +134,7 @@ func (e *Encoder) Embed(ctx context.Context, texts []string) ([][]float32, error
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, ctx.Err()
+		return nil, err
 	}
 	return out, nil
 }
