@@ -149,7 +149,8 @@ func packRows(dst, x []float32, rows, mr, in int) {
 	}
 }
 
-// gemm4x32go is the portable kernel: 4 rows × 32 columns.
+// gemm4x32go is the portable kernel: 4 rows × 32 columns, computed 4×4
+// at a time in scalar accumulators (which the compiler keeps in registers).
 func gemm4x32go(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int) {
 	const mr, nr = 4, panelWidth
 	as := unsafe.Slice(a, k*mr)
@@ -157,32 +158,33 @@ func gemm4x32go(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, fl
 	scale := unsafe.Slice(sb, 2*panelWidth)
 	bias := scale[panelWidth : panelWidth+nr]
 	scale = scale[:nr]
-	var acc [mr][nr]float32
-	var wf [nr]float32
-	for i := 0; i < k; i++ {
-		for j, v := range ws[i*panelWidth : i*panelWidth+nr] {
-			wf[j] = float32(v)
-		}
-		for r := 0; r < mr; r++ {
-			x := as[i*mr+r]
-			row := &acc[r]
-			for j := range row {
-				row[j] += x * wf[j]
-			}
-		}
-	}
 	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
-	for r := 0; r < mr; r++ {
-		out := cs[r*ldc : r*ldc+nr]
-		for j := range out {
-			v := acc[r][j]*scale[j] + bias[j]
-			switch flags {
-			case kernelAdd:
-				v += out[j]
-			case kernelReLU:
-				v = max(v, 0)
+	for j := 0; j < nr; j += 4 {
+		var c00, c01, c02, c03, c10, c11, c12, c13 float32
+		var c20, c21, c22, c23, c30, c31, c32, c33 float32
+		for i := 0; i < k; i++ {
+			x := as[i*mr : i*mr+4]
+			wv := ws[i*panelWidth+j : i*panelWidth+j+4]
+			w0, w1, w2, w3 := float32(wv[0]), float32(wv[1]), float32(wv[2]), float32(wv[3])
+			x0, x1, x2, x3 := x[0], x[1], x[2], x[3]
+			c00, c01, c02, c03 = c00+x0*w0, c01+x0*w1, c02+x0*w2, c03+x0*w3
+			c10, c11, c12, c13 = c10+x1*w0, c11+x1*w1, c12+x1*w2, c13+x1*w3
+			c20, c21, c22, c23 = c20+x2*w0, c21+x2*w1, c22+x2*w2, c23+x2*w3
+			c30, c31, c32, c33 = c30+x3*w0, c31+x3*w1, c32+x3*w2, c33+x3*w3
+		}
+		acc := [mr][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+		for r := 0; r < mr; r++ {
+			out := cs[r*ldc+j : r*ldc+j+4]
+			for q := range out {
+				v := acc[r][q]*scale[j+q] + bias[j+q]
+				switch flags {
+				case kernelAdd:
+					v += out[q]
+				case kernelReLU:
+					v = max(v, 0)
+				}
+				out[q] = v
 			}
-			out[j] = v
 		}
 	}
 }

@@ -271,3 +271,30 @@ func BenchmarkLoad(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEmbedKernels encodes 64 sentences with each kernel this
+// machine can run (AVX-512, AVX2, plain Go), on one goroutine, for what to
+// expect on machines without the faster ones.
+func BenchmarkEmbedKernels(b *testing.B) {
+	texts := benchSentences(b, 64)
+	net := newEncoder(b).net
+	out := make([][]float32, len(texts))
+	for i := range out {
+		out[i] = make([]float32, Dim)
+	}
+	defer func(k gemmKernel) { kern = k }(kern)
+	for _, k := range kernels() {
+		b.Run(k.name, func(b *testing.B) {
+			kern = k
+			s := new(scratch)
+			var cpu int64
+			for b.Loop() {
+				c0 := processCPU()
+				net.embedAll(out, texts, s)
+				cpu += processCPU() - c0
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/text")
+			b.ReportMetric(float64(cpu)/float64(b.N*len(texts)), "cpu-ns/text")
+		})
+	}
+}
