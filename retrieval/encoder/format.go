@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"unsafe"
 )
 
 // The compact weights file is a gzip stream of:
@@ -237,9 +238,10 @@ func readModel(r io.Reader) (*model, error) {
 			for r := range t.scales {
 				t.scales[r] = math.Float32frombits(le.Uint32(sb[4*r:]))
 			}
-			t.q = make([]int8, n)
-			for j, b := range qb {
-				t.q[j] = int8(b)
+			if n > 0 { // the bytes as they are, read as int8
+				t.q = unsafe.Slice((*int8)(unsafe.Pointer(&qb[0])), n)
+			} else {
+				t.q = []int8{}
 			}
 		default:
 			return nil, fmt.Errorf("encoder: weights: tensor %q has unknown kind %d", t.name, kind)
