@@ -64,8 +64,11 @@ type gemmKernel struct {
 	name   string
 	mr, nr int
 	run    func(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
-	dots   func(out, q, k []float32, stride, n int)
-	wsum   func(out, p, v []float32, stride int)
+	// rows, if set, is run reading mr whole rows of activations in place
+	// (lda floats apart), which saves packing them.
+	rows func(a *float32, lda int, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
+	dots func(out, q, k []float32, stride, n int)
+	wsum func(out, p, v []float32, stride int)
 	// tail, if set, computes fewer rows at a time, for the last rows of
 	// a product when they would fill less of a block (a question's).
 	tail *gemmKernel
@@ -112,8 +115,20 @@ func linear(dst []float32, ldc int, x []float32, n int, m *qmatrix, flags int, a
 			bk = t // tail blocks stay inside the last whole block's rows
 		}
 		rows := min(bk.mr, n-r0)
-		packRows(apack, x[r0*in:], rows, bk.mr, in)
 		c := dst[r0*ldc:]
+		if bk.rows != nil && rows == bk.mr {
+			a := x[r0*in : (r0+rows)*in]
+			for p := 0; p < m.out/panelWidth; p++ {
+				w := m.panels[p*in*panelWidth:]
+				sb := m.sb[2*p*panelWidth:]
+				for h := 0; h < panelWidth; h += bk.nr {
+					bk.rows(&a[0], in, &w[h], in, &sb[h], &c[p*panelWidth+h], ldc, flags)
+				}
+			}
+			r0 += bk.mr
+			continue
+		}
+		packRows(apack, x[r0*in:], rows, bk.mr, in)
 		for p := 0; p < m.out/panelWidth; p++ {
 			w := m.panels[p*in*panelWidth:]
 			sb := m.sb[2*p*panelWidth:]

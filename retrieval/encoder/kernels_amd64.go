@@ -4,6 +4,9 @@ package encoder
 func gemm12x32avx512(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
 
 //go:noescape
+func gemm12x32avx512rows(a *float32, lda int, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
+
+//go:noescape
 func gemm4x32avx512(a *float32, w *int8, k int, sb *float32, c *float32, ldc int, flags int)
 
 //go:noescape
@@ -19,7 +22,7 @@ func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
 var (
-	avx512Kernel = gemmKernel{name: "avx512", mr: 12, nr: 32, run: gemm12x32avx512, dots: dots512, wsum: wsum512,
+	avx512Kernel = gemmKernel{name: "avx512", mr: 12, nr: 32, run: gemm12x32avx512, rows: gemm12x32avx512rows, dots: dots512, wsum: wsum512,
 		tail: &gemmKernel{name: "avx512x4", mr: 4, nr: 32, run: gemm4x32avx512}}
 	avx2Kernel = gemmKernel{name: "avx2", mr: 6, nr: 16, run: gemm6x16avx2, dots: dotsGo, wsum: wsumGo}
 )

@@ -139,10 +139,13 @@ func BenchmarkLinear(b *testing.B) {
 			kern = k
 			dst := make([]float32, (n+k.mr)*out)
 			apack := make([]float32, k.mr*in)
+			c0 := processCPU()
 			for b.Loop() {
 				linear(dst, out, x, n, m, kernelStore, apack)
 			}
-			b.ReportMetric(2*out*in*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			flop := 2 * out * in * n * float64(b.N)
+			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(flop/float64(processCPU()-c0), "GFLOP/cpu-s")
 		})
 	}
 }
