@@ -64,7 +64,7 @@ var (
 )
 
 // New returns an Encoder over the embedded weights. They are decoded on the
-// first call only (about a second); New fails if they are corrupt.
+// first call only (about 0.15 s); New fails if they are corrupt.
 func New() (*Encoder, error) {
 	loadOnce.Do(func() {
 		loaded, loadErr = loadNetwork(bytes.NewReader(weights))
