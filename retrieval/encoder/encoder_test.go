@@ -215,6 +215,56 @@ func TestConcurrentCallsAgree(t *testing.T) {
 	}
 }
 
+// TestConcurrentBatchesAgree: calls of many texts (several chunks, so
+// several goroutines each) running at once give every text the vector it
+// gets alone.
+func TestConcurrentBatchesAgree(t *testing.T) {
+	e := newEncoder(t)
+	words := strings.Fields("the council voted on a plan to extend night buses while farmers reported drought and prices rose")
+	texts := make([]string, 2*chunkTexts+5)
+	for i := range texts {
+		texts[i] = strings.Join(words[i%7:i%7+3+i%9], " ") + "."
+	}
+	alone := make([][]float32, len(texts))
+	for i, s := range texts {
+		v, err := e.Embed(context.Background(), []string{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone[i] = v[0]
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 3*len(texts))
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := e.Embed(context.Background(), texts[g:])
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			for i, v := range got {
+				if c := cosine(v, alone[g+i]); c < 0.999999 {
+					errs <- fmt.Sprintf("caller %d: %q has cosine %.7f to its vector alone", g, texts[g+i], c)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+}
+
+func TestEmbedOfNothing(t *testing.T) {
+	got, err := newEncoder(t).Embed(context.Background(), nil)
+	if err != nil || len(got) != 0 {
+		t.Errorf("Embed(nil) = %d vectors, %v", len(got), err)
+	}
+}
+
 func TestEmbedStopsWhenCancelled(t *testing.T) {
 	e := newEncoder(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -271,14 +321,16 @@ func BenchmarkEmbed(b *testing.B) {
 }
 
 // FuzzEmbed feeds the tokenizer and the network arbitrary bytes: every
-// input gives in-range token ids and a finite unit vector (go test
-// ./retrieval/encoder -run XXX -fuzz FuzzEmbed).
+// input gives in-range token ids and a finite unit vector, the vector of
+// the reference implementation (go test ./retrieval/encoder -run XXX
+// -fuzz FuzzEmbed).
 func FuzzEmbed(f *testing.F) {
 	for _, s := range []string{"", "Who favors strikes?", "\xff\xfe", "ﬁ½²", "e\u0301", strings.Repeat("ab ", 300), "\u200b\ufeff"} {
 		f.Add(s)
 	}
 	e := newEncoder(f)
-	vocab := len(e.net.emb) / e.net.dEmb
+	ref := newReference(f)
+	vocab := e.net.vocab
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, id := range e.net.tok.Encode(text) {
 			if id < 0 || int(id) >= vocab {
@@ -295,6 +347,9 @@ func FuzzEmbed(f *testing.F) {
 		}
 		if math.Abs(n-1) > 1e-3 {
 			t.Fatalf("vector for %q has squared norm %v", text, n)
+		}
+		if c := cosine(v, ref.embedTo(make([]float32, Dim), text)); c < 0.9999 {
+			t.Fatalf("vector for %q has cosine %v to the reference's", text, c)
 		}
 	})
 }

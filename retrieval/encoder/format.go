@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"unsafe"
 )
 
 // The compact weights file is a gzip stream of:
@@ -44,11 +45,62 @@ func (q Quant) String() string {
 	return fmt.Sprintf("Quant(%d)", uint8(q))
 }
 
-// tensor is a row-major float32 matrix (vectors have rows == 1).
+// tensor is a row-major matrix (vectors have rows == 1): float32 in data,
+// or, as stored in int8 files, int8 values in q with one scale per row.
 type tensor struct {
 	name       string
 	rows, cols int
 	data       []float32
+	q          []int8
+	scales     []float32
+}
+
+// floats returns the tensor as float32, dequantising int8 rows as
+// float32(q)·scale.
+func (t *tensor) floats() []float32 {
+	if t.q == nil {
+		return t.data
+	}
+	out := make([]float32, len(t.q))
+	for r := 0; r < t.rows; r++ {
+		s := t.scales[r]
+		for c, v := range t.q[r*t.cols : (r+1)*t.cols] {
+			out[r*t.cols+c] = float32(v) * s
+		}
+	}
+	return out
+}
+
+// int8Rows returns the tensor as int8 rows and their scales. A float
+// tensor is quantised as writeModel would store it.
+func (t *tensor) int8Rows() ([]int8, []float32) {
+	if t.q != nil {
+		return t.q, t.scales
+	}
+	q := make([]int8, len(t.data))
+	scales := make([]float32, t.rows)
+	for r := 0; r < t.rows; r++ {
+		row := t.data[r*t.cols : (r+1)*t.cols]
+		scales[r] = quantizeRow(q[r*t.cols:(r+1)*t.cols], row)
+	}
+	return q, scales
+}
+
+// quantizeRow stores row as symmetric int8 in dst and returns its scale.
+func quantizeRow(dst []int8, row []float32) float32 {
+	var mx float32
+	for _, v := range row {
+		mx = max(mx, abs32(v))
+	}
+	scale := mx / 127
+	for i, v := range row {
+		var qv float64
+		if scale > 0 {
+			qv = math.Round(float64(v / scale))
+		}
+		dst[i] = int8(max(-127, min(127, qv)))
+	}
+	return scale
 }
 
 // model is the decoded content of a weights file.
@@ -100,24 +152,13 @@ func writeModel(w io.Writer, m *model, order []string, q Quant) error {
 		case QuantInt8:
 			// Scales first, then all int8 values, so similar bytes sit
 			// together for gzip.
-			qs := make([]byte, 0, len(t.data))
-			for r := 0; r < t.rows; r++ {
-				row := t.data[r*t.cols : (r+1)*t.cols]
-				var mx float32
-				for _, v := range row {
-					mx = max(mx, abs32(v))
-				}
-				scale := mx / 127
-				buf = le.AppendUint32(buf, math.Float32bits(scale))
-				for _, v := range row {
-					var qv float64
-					if scale > 0 {
-						qv = math.Round(float64(v / scale))
-					}
-					qs = append(qs, byte(int8(max(-127, min(127, qv)))))
-				}
+			q, scales := t.int8Rows()
+			for _, s := range scales {
+				buf = le.AppendUint32(buf, math.Float32bits(s))
 			}
-			buf = append(buf, qs...)
+			for _, v := range q {
+				buf = append(buf, byte(v))
+			}
 		default:
 			return fmt.Errorf("encoder: unknown quantisation %v", q)
 		}
@@ -129,7 +170,8 @@ func writeModel(w io.Writer, m *model, order []string, q Quant) error {
 	return zw.Close()
 }
 
-// readModel decodes a weights file, dequantising every tensor to float32.
+// readModel decodes a weights file. Int8 tensors stay int8 (the network
+// computes on them); float16 ones are widened to float32.
 func readModel(r io.Reader) (*model, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
@@ -176,14 +218,15 @@ func readModel(r io.Reader) (*model, error) {
 			break
 		}
 		n := t.rows * t.cols
-		t.data = make([]float32, n)
 		switch kind {
 		case QuantF32:
+			t.data = make([]float32, n)
 			b := bytesN(4 * n)
 			for j := range t.data {
 				t.data[j] = math.Float32frombits(le.Uint32(b[4*j:]))
 			}
 		case QuantF16:
+			t.data = make([]float32, n)
 			b := bytesN(2 * n)
 			for j := range t.data {
 				t.data[j] = f16ToF32(le.Uint16(b[2*j:]))
@@ -191,11 +234,14 @@ func readModel(r io.Reader) (*model, error) {
 		case QuantInt8:
 			sb := bytesN(4 * t.rows)
 			qb := bytesN(n)
-			for r := 0; r < t.rows; r++ {
-				scale := math.Float32frombits(le.Uint32(sb[4*r:]))
-				for c := 0; c < t.cols; c++ {
-					t.data[r*t.cols+c] = float32(int8(qb[r*t.cols+c])) * scale
-				}
+			t.scales = make([]float32, t.rows)
+			for r := range t.scales {
+				t.scales[r] = math.Float32frombits(le.Uint32(sb[4*r:]))
+			}
+			if n > 0 { // the bytes as they are, read as int8
+				t.q = unsafe.Slice((*int8)(unsafe.Pointer(&qb[0])), n)
+			} else {
+				t.q = []int8{}
 			}
 		default:
 			return nil, fmt.Errorf("encoder: weights: tensor %q has unknown kind %d", t.name, kind)
