@@ -128,6 +128,8 @@ type Bot struct {
 	// token is the bot token without "Bot ", kept only to redact it from
 	// logs and errors.
 	token atomic.Pointer[string]
+	// now tells the time for interaction-token deadlines; tests move it.
+	now func() time.Time
 }
 
 // New checks cfg and returns a bot.
@@ -162,6 +164,7 @@ func New(cfg Config) (*Bot, error) {
 		gate:     newGate(cfg.Concurrency),
 		feedback: newFeedbackBook(defaultFeedbackAnswers),
 		fatal:    make(chan struct{}),
+		now:      time.Now,
 	}
 	var h slog.Handler = slog.NewJSONHandler(io.Discard, nil)
 	if cfg.Log != nil {
@@ -483,8 +486,11 @@ func (b *Bot) register(ctx context.Context, s *discordgo.Session, appID string) 
 	return nil
 }
 
-// unauthorized reports whether Discord rejected the token: a REST 401 or a
-// gateway close with 4004.
+// unauthorized reports whether Discord rejected the bot token: a REST 401 or a
+// gateway close with 4004. Only call it on the errors of routes that carry
+// the bot token (registration, users/@me, the gateway): an interaction's
+// routes are authorised by the interaction token, whose 401 says nothing
+// about the bot's (see interactionTokenRejected).
 func unauthorized(err error) bool {
 	var rerr *discordgo.RESTError
 	if errors.As(err, &rerr) && rerr.Response != nil && rerr.Response.StatusCode == 401 {
@@ -574,6 +580,12 @@ type call struct {
 	// received is when the interaction arrived; Discord wants the initial
 	// response within ackWindow of it.
 	received time.Time
+	// tokenExpires is when the interaction token dies (Bot.now's clock):
+	// past it nothing is sent to the interaction's routes.
+	tokenExpires time.Time
+	// ended is set once Discord refused the interaction token: the
+	// interaction is over, whatever else the handler would send.
+	ended bool
 
 	// What the user has seen so far, so a panic can still say sorry.
 	// Only the handler's goroutine touches these.
@@ -586,7 +598,8 @@ type call struct {
 }
 
 func (b *Bot) newCall(ctx context.Context, r rest, i *discordgo.Interaction, respond func(context.Context, *discordgo.InteractionResponse) error) *call {
-	c := &call{b: b, ctx: ctx, rest: r, i: i, respondFn: respond, user: interactionUser(i), received: time.Now()}
+	c := &call{b: b, ctx: ctx, rest: r, i: i, respondFn: respond, user: interactionUser(i),
+		received: time.Now(), tokenExpires: b.now().Add(interactionTokenLife)}
 	attrs := []any{"interaction", i.ID, "guild", i.GuildID}
 	if c.user != nil {
 		attrs = append(attrs, "user", c.user.ID)
@@ -795,14 +808,29 @@ func callbackPolicy(deadline time.Time) retryPolicy {
 
 // send runs req until it succeeds, fails in a way another try cannot fix,
 // or p's bounds are reached. Every failure is logged here, redacted; the
-// error returned is redacted too. A 401 rejects the token: the bot stops.
+// error returned is redacted too. Every route it sends to is the
+// interaction's, authorised by the interaction token: a 401 there, or
+// 50027 Invalid Webhook Token, ends this interaction only. Past the
+// token's 15 minutes nothing is sent at all.
 func (c *call) send(op string, p retryPolicy, req func(ctx context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		if err := c.b.Err(); err != nil {
 			c.log.Warn("reply not sent: the bot is stopping", "op", op)
 			return fmt.Errorf("%s: not sent: %w", op, err)
 		}
-		ctx, cancel := context.WithTimeout(c.ctx, replyTimeout)
+		if c.ended {
+			c.log.Warn("reply dropped: Discord already refused this interaction's token", "op", op)
+			return fmt.Errorf("%s: not sent: %w", op, errInteractionEnded)
+		}
+		left := c.tokenExpires.Sub(c.b.now())
+		if left <= tokenMargin {
+			c.ended = true
+			c.log.Warn("reply dropped: the interaction's 15-minute token has expired", "op", op,
+				"age", (interactionTokenLife - left).Round(time.Second).String())
+			c.b.failure(failureReplyLost)
+			return fmt.Errorf("%s: not sent: %w", op, errInteractionExpired)
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, min(replyTimeout, left-tokenMargin))
 		if !p.deadline.IsZero() {
 			ctx, cancel = context.WithDeadline(c.ctx, p.deadline.Add(time.Second))
 		}
@@ -814,11 +842,13 @@ func (c *call) send(op string, p retryPolicy, req func(ctx context.Context) erro
 			}
 			return nil
 		}
-		if unauthorized(err) {
+		if interactionTokenRejected(err) {
+			c.ended = true
 			err = c.redact(err)
-			c.b.reject(fmt.Errorf("bot: %s: Discord rejected the bot token (401 Unauthorized); check DISCORD_TOKEN: %w", op, err))
+			c.log.Warn("Discord refused this interaction's token (expired or invalid); this interaction ends, the bot goes on",
+				"op", op, "err", err)
 			c.b.failure(failureReplyLost)
-			return fmt.Errorf("%s: %w", op, err)
+			return fmt.Errorf("%s: %w: %w", op, errInteractionEnded, err)
 		}
 		wait, retry, why := p.retryAfter(err, attempt)
 		err = c.redact(err)
@@ -842,6 +872,36 @@ func (c *call) send(op string, p retryPolicy, req func(ctx context.Context) erro
 			t.Stop()
 		}
 	}
+}
+
+// interactionTokenLife is how long Discord accepts an interaction token;
+// tokenMargin keeps the last request from starting as it dies.
+const (
+	interactionTokenLife = 15 * time.Minute
+	tokenMargin          = 5 * time.Second
+)
+
+var (
+	errInteractionExpired = errors.New("the interaction token has expired (15 minutes)")
+	errInteractionEnded   = errors.New("Discord refused the interaction token")
+)
+
+// codeInvalidWebhookToken is Discord's JSON error code for an interaction
+// (webhook) token it no longer accepts.
+const codeInvalidWebhookToken = 50027
+
+// interactionTokenRejected reports whether an interaction route refused its
+// token: a 401, or Discord's 50027 Invalid Webhook Token whatever the
+// status.
+func interactionTokenRejected(err error) bool {
+	var rerr *discordgo.RESTError
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	if rerr.Message != nil && rerr.Message.Code == codeInvalidWebhookToken {
+		return true
+	}
+	return rerr.Response != nil && rerr.Response.StatusCode == http.StatusUnauthorized
 }
 
 // retryAfter says whether err after attempt deserves another try, and

@@ -584,10 +584,12 @@ func TestEditRetries(t *testing.T) {
 	})
 }
 
-// TestTokenRejectedMidSession: a 401 on any reply, or a dropped gateway
-// after which REST says the token is bad, ends Run promptly with an error
-// that says so, and nothing more is sent to Discord: not by the handlers,
-// not by discordgo's reconnect loop.
+// TestTokenRejectedMidSession: a dropped gateway after which REST says the
+// bot token is bad (what a reset token does: gateway close 4004) ends Run
+// promptly with an error that says so, and nothing more is sent to
+// Discord: not by the handlers, not by discordgo's reconnect loop. A 401
+// on an interaction's own routes is not this: see
+// TestInteractionTokenRejectedEndsOnlyThatInteraction.
 func TestTokenRejectedMidSession(t *testing.T) {
 	t.Parallel()
 	unauthorized := discordtest.ErrorResponse(http.StatusUnauthorized, 0, "401: Unauthorized")
@@ -595,15 +597,6 @@ func TestTokenRejectedMidSession(t *testing.T) {
 		name  string
 		fault func(r *run, emb *countingEmbedder)
 	}{
-		{"REST 401 on the callback", func(r *run, _ *countingEmbedder) {
-			r.f.FailNext(discordtest.RouteCallback, 1, unauthorized)
-			r.ask(question, member)
-		}},
-		{"REST 401 on an edit", func(r *run, emb *countingEmbedder) {
-			_, release := r.deferredAsk(emb, member)
-			r.f.FailNext(discordtest.RouteEditOriginal, 1, unauthorized)
-			release()
-		}},
 		// The fake cannot revoke a token mid-session; REST saying 401
 		// after the gateway closed with 4004 is what a reset token does.
 		{"gateway 4004", func(r *run, _ *countingEmbedder) {
@@ -850,11 +843,16 @@ func TestTokenNeverLeaks(t *testing.T) {
 	}
 	r.answered(ask(member))
 
+	// A 401 on an interaction's route ends only that interaction; the
+	// bot token is found bad when REST refuses it after a 4004.
 	r.f.FailNext(discordtest.RouteCallback, 1, discordtest.ErrorResponse(http.StatusUnauthorized, 0, "401: Unauthorized"))
 	ask(member)
+	r.waitLog("this interaction ends")
+	r.f.FailNext(discordtest.RouteUsersMe, 1, discordtest.ErrorResponse(http.StatusUnauthorized, 0, "401: Unauthorized"))
+	r.f.CloseGateway(4004)
 	runErr := r.result()
 	if runErr == nil {
-		t.Fatal("Run went on after a 401")
+		t.Fatal("Run went on after the bot token was refused")
 	}
 
 	rec := httptest.NewRecorder()
