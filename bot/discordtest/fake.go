@@ -89,7 +89,19 @@ type Fake struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close; unblocks delayed handlers
+
+	// clockOffset moves the fake's clock (Now) ahead of the wall clock.
+	clockOffset atomic.Int64
 }
+
+// Now is the fake's clock: the wall clock moved on by Advance. Interaction
+// tokens expire on it (TokenLife after dispatch), and the acknowledgement
+// deadline is measured on it.
+func (f *Fake) Now() time.Time { return time.Now().Add(time.Duration(f.clockOffset.Load())) }
+
+// Advance moves the fake's clock forward by d, so a test can reach an
+// interaction token's 16th minute at once.
+func (f *Fake) Advance(d time.Duration) { f.clockOffset.Add(int64(d)) }
 
 // New starts a fake on 127.0.0.1 and closes it when the test ends.
 // Sessions made with NewSession are closed before the fake.

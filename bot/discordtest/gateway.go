@@ -250,11 +250,22 @@ func (f *Fake) DispatchInteraction(i any) error {
 	if err != nil {
 		return fmt.Errorf("discordtest: dispatch interaction: %w", err)
 	}
-	if err := f.ix.register(raw); err != nil {
+	if err := f.ix.register(raw, f.Now()); err != nil {
 		return err
 	}
 	_, err = f.Dispatch("INTERACTION_CREATE", raw)
 	return err
+}
+
+// RegisterInteraction remembers an interaction the test delivers some
+// other way (over HTTP, say), so the bot's replies to it are accepted as
+// for DispatchInteraction; its token's clock starts now.
+func (f *Fake) RegisterInteraction(i any) error {
+	raw, err := rawJSON(i)
+	if err != nil {
+		return fmt.Errorf("discordtest: register interaction: %w", err)
+	}
+	return f.ix.register(raw, f.Now())
 }
 
 func rawJSON(v any) (json.RawMessage, error) {
