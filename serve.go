@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -119,6 +117,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 		Reload:           reload,
 		Metrics:          m,
 		Log:              log,
+		ApplicationID:    cfg.Discord.ApplicationID,
 		GuildIDs:         cfg.Discord.GuildIDs,
 		ModeratorRoleIDs: cfg.Discord.ModeratorRoleIDs,
 		PerUserPerMinute: cfg.Limits.PerUserPerMinute,
@@ -142,6 +141,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 		if err != nil {
 			return err
 		}
+		// The same bulk overwrite as on the gateway: without it a fresh
+		// HTTP-only deployment has no commands. Ready only once it worked.
+		if err := b.Register(ctx, s); err != nil {
+			stop()
+			if ctx.Err() != nil && b.Err() == nil {
+				return nil
+			}
+			return err
+		}
 		discordUp.Store(true) // Discord reaches us; there is no connection to keep
 		select {
 		case <-ctx.Done():
@@ -156,31 +164,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { discordUp.Store(true) })
 	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { discordUp.Store(false) })
 	return b.Run(ctx, s)
-}
-
-// listen serves h on addr until the returned stop is called (or ctx ends).
-// An empty addr serves nothing.
-func listen(ctx context.Context, addr string, h http.Handler, log *slog.Logger, what string) (stop func(), err error) {
-	if addr == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s address %s: %w", what, addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server stopped", "server", what, "err", err)
-		}
-	}()
-	log.Info("listening", "server", what, "addr", ln.Addr().String())
-	stop = func() {
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}
-	return stop, nil
 }
 
 // The bot reports lost replies and recovered panics through this optional

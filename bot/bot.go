@@ -83,6 +83,10 @@ type Config struct {
 	// PerUserPerMinute is each user's question budget (default 5);
 	// Concurrency caps questions answered at once (default 8).
 	PerUserPerMinute, Concurrency int
+	// ApplicationID is the application's id, for HTTP serving, where no
+	// READY names it; empty means the bot user's id, which is the same for
+	// every bot made since 2019.
+	ApplicationID string
 	// DeferAfter is how long an answer may take before the bot defers
 	// (type 5) and edits the answer in later. Default 1s; at most 2.5s,
 	// since Discord drops interactions not acknowledged within 3s.
@@ -286,7 +290,7 @@ func (b *Bot) Run(ctx context.Context, s *discordgo.Session) error {
 		stopSession(s)
 		return errors.New("bot: READY carried no application id")
 	}
-	if err := b.register(ctx, s, appID); err != nil {
+	if err := b.register(ctx, s, appID, func(context.Context) ([]string, error) { return readyGuilds(s), nil }); err != nil {
 		checks.stop()
 		stopSession(s)
 		if ctx.Err() != nil && b.Err() == nil {
@@ -450,40 +454,6 @@ func (f *flights) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// applicationID reads the application id from READY, falling back to the
-// bot user's id, which is the same for every bot made since 2019.
-func applicationID(s *discordgo.Session) string {
-	s.State.RLock()
-	defer s.State.RUnlock()
-	if app := s.State.Ready.Application; app != nil && app.ID != "" {
-		return app.ID
-	}
-	if s.State.User != nil {
-		return s.State.User.ID
-	}
-	return ""
-}
-
-// register bulk-overwrites the commands: one call per guild, or one global.
-func (b *Bot) register(ctx context.Context, s *discordgo.Session, appID string) error {
-	scopes := b.cfg.GuildIDs
-	if len(scopes) == 0 {
-		scopes = []string{""}
-	}
-	for _, guild := range scopes {
-		cmds := commandsFor(guild)
-		if _, err := s.ApplicationCommandBulkOverwrite(appID, guild, cmds, discordgo.WithContext(ctx)); err != nil {
-			where := "globally"
-			if guild != "" {
-				where = "in guild " + guild
-			}
-			return b.runError("register commands "+where, err)
-		}
-		b.log.Info("registered commands", "guild", guild, "count", len(cmds))
-	}
-	return nil
 }
 
 // unauthorized reports whether Discord rejected the bot token: a REST 401 or a

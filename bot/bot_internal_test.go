@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -111,5 +112,26 @@ func TestRedactKeepsInteractionTokenOutOfErrors(t *testing.T) {
 	}
 	if got := c.redact(errors.New("failed at /secret-interaction-token/")); strings.Contains(got.Error(), "secret-interaction-token") {
 		t.Errorf("redact = %v", got)
+	}
+}
+
+// TestReplayGuardIsBounded: ids are remembered for the window and at most
+// max of them, oldest forgotten first.
+func TestReplayGuardIsBounded(t *testing.T) {
+	g := newReplayGuard(10*time.Minute, 3)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, id := range []string{"a", "b", "c"} {
+		if !g.add(id, t0.Add(time.Duration(i)*time.Second)) {
+			t.Fatalf("%s refused", id)
+		}
+	}
+	if g.add("b", t0.Add(time.Minute)) {
+		t.Error("a replay of b within the window was accepted")
+	}
+	if !g.add("d", t0.Add(time.Minute)) || g.size() != 3 {
+		t.Errorf("d: size %d, want 3 (a forgotten)", g.size())
+	}
+	if !g.add("e", t0.Add(11*time.Minute)) || g.size() != 2 {
+		t.Errorf("after the window: size %d, want 2 (d and e)", g.size())
 	}
 }

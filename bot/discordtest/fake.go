@@ -51,6 +51,10 @@ type Config struct {
 	// message content intent. Default 0.
 	AppFlags int
 
+	// Guilds are the ids of the guilds the bot is in: READY lists them
+	// and GET /users/@me/guilds returns them.
+	Guilds []string
+
 	// Token, if set, is the only bot token accepted: REST routes that need
 	// bot auth answer 401 without it and the gateway closes with 4004 on
 	// IDENTIFY/RESUME. A "Bot " prefix is optional on both sides.

@@ -511,7 +511,7 @@ func (f *Fake) identify(c *gatewayConn, data json.RawMessage, authed bool) bool 
 		"session_type":       "normal",
 		"resume_gateway_url": f.GatewayURL(),
 		"application":        map[string]any{"id": f.cfg.AppID, "flags": f.cfg.AppFlags},
-		"guilds":             []any{},
+		"guilds":             f.unavailableGuilds(),
 		"private_channels":   []any{},
 		"relationships":      []any{},
 		"presences":          []any{},
@@ -631,4 +631,14 @@ func (c *gatewayConn) close(code int, text string) {
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	c.wmu.Unlock()
 	_ = c.ws.Close()
+}
+
+// unavailableGuilds is READY's guild list: each of Config.Guilds, not yet
+// loaded, as Discord sends it.
+func (f *Fake) unavailableGuilds() []any {
+	out := []any{}
+	for _, id := range f.cfg.Guilds {
+		out = append(out, map[string]any{"id": id, "unavailable": true})
+	}
+	return out
 }
