@@ -78,7 +78,7 @@ func (b *boot) start(ctx context.Context) (*retrieval.Library, *store.Dir, bootR
 	cachedBefore := cache.Len()
 
 	source := knowledgeSource(b.cfg)
-	stories, err := loadKnowledge(b.cfg)
+	stories, err := loadKnowledge(ctx, b.cfg)
 	var ix *retrieval.Index
 	if err == nil {
 		rep.Source = source
@@ -206,12 +206,14 @@ func knowledgeSource(cfg *config.Config) string {
 }
 
 // loadKnowledge reads the configured stories: the folder, or the story built
-// into the binary.
-func loadKnowledge(cfg *config.Config) ([]*knowledge.Story, error) {
+// into the binary. Reading the folder has knowledge.LoadTimeout at most.
+func loadKnowledge(ctx context.Context, cfg *config.Config) ([]*knowledge.Story, error) {
 	if cfg.Knowledge.Dir == "" {
 		return knowledge.Default(), nil
 	}
-	return knowledge.LoadDir(cfg.Knowledge.Dir)
+	ctx, cancel := context.WithTimeout(ctx, knowledge.LoadTimeout)
+	defer cancel()
+	return knowledge.LoadDirContext(ctx, cfg.Knowledge.Dir)
 }
 
 // reloadFunc is what /reload (and the folder watcher) run: reload the
@@ -234,7 +236,7 @@ func reloadFunc(lib *retrieval.Library, cfg *config.Config, dir *store.Dir, log 
 				return retrieval.ReloadReport{}, err
 			}
 		}
-		rep, err := lib.Reload(ctx, func() ([]*knowledge.Story, error) { return loadKnowledge(cfg) }, opts)
+		rep, err := lib.Reload(ctx, func() ([]*knowledge.Story, error) { return loadKnowledge(ctx, cfg) }, opts)
 		if err != nil {
 			return rep, err
 		}

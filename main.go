@@ -10,11 +10,31 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
+
+// shutdownGrace is how long a run may go on after SIGINT or SIGTERM: the
+// bot's drain (15 s) and a margin. Past it the process exits anyway, so a
+// read or a call that does not look at its context cannot keep it alive;
+// a second signal ends it at once.
+const shutdownGrace = 20 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		stop() // the next signal kills
+		select {
+		case err = <-errc:
+		case <-time.After(shutdownGrace):
+			fmt.Fprintf(os.Stderr, "storybot: still stopping %v after the signal; exiting\n", shutdownGrace)
+			os.Exit(1)
+		}
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "storybot:", err)
