@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"storybot/config"
@@ -214,43 +213,4 @@ func loadKnowledge(ctx context.Context, cfg *config.Config) ([]*knowledge.Story,
 	ctx, cancel := context.WithTimeout(ctx, knowledge.LoadTimeout)
 	defer cancel()
 	return knowledge.LoadDirContext(ctx, cfg.Knowledge.Dir)
-}
-
-// reloadFunc is what /reload (and the folder watcher) run: reload the
-// knowledge into lib, safely (a broken folder changes nothing), then store
-// the grown cache and the new stories as the last good snapshot. dir may be
-// nil (no persistence).
-func reloadFunc(lib *retrieval.Library, cfg *config.Config, dir *store.Dir, log *slog.Logger) func(ctx context.Context) (retrieval.ReloadReport, error) {
-	// One reload and its save at a time: two overlapping ones could
-	// otherwise store the older snapshot last.
-	var mu sync.Mutex
-	return func(ctx context.Context) (retrieval.ReloadReport, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		// Reload reuses the serving snapshot's options (embedder and
-		// cache); these are needed only if nothing is serving yet.
-		var opts retrieval.Options
-		if lib.Current() == nil {
-			var err error
-			if opts, err = cfg.RetrievalOptions(); err != nil {
-				return retrieval.ReloadReport{}, err
-			}
-		}
-		rep, err := lib.Reload(ctx, func() ([]*knowledge.Story, error) { return loadKnowledge(ctx, cfg) }, opts)
-		if err != nil {
-			return rep, err
-		}
-		if dir != nil {
-			var errs []error
-			if rep.Embedded > 0 || len(rep.Removed) > 0 {
-				errs = append(errs, saveCache(dir, lib.Current()))
-			}
-			errs = append(errs, dir.SaveStories(lib.Current().Stories()))
-			if err := errors.Join(errs...); err != nil {
-				// The reload worked; only the next start pays for this.
-				log.Warn("reloaded, but could not store the new index", "err", err)
-			}
-		}
-		return rep, nil
-	}
 }

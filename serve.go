@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -93,24 +97,45 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 	log.Info("index loaded", "source", rep.Source, "stories", st.Stories, "chunks", st.Chunks,
 		"embedded", rep.Embedded, "cached", rep.Cached, "seconds", rep.Took.Seconds(), "version", l.Current().Version())
 
-	reloadKnowledge := reloadFunc(l, cfg, dir, log)
-	reload := func(ctx context.Context) (retrieval.ReloadReport, error) {
-		rep, err := reloadKnowledge(ctx)
-		if err != nil {
-			m.Reload(metrics.ReloadFailed)
-			log.Warn("reload failed; the previous index keeps serving", "err", err)
-			return rep, err
-		}
-		m.Reload(metrics.ReloadOK)
-		st := l.Current().Stats()
-		m.IndexSize(st.Stories, st.Chunks)
-		log.Info("reloaded", "added", rep.Added, "changed", rep.Changed, "removed", rep.Removed,
-			"embedded", rep.Embedded, "cached", rep.Cached, "seconds", rep.Took.Seconds(), "version", rep.Version)
-		return rep, nil
+	if rep.SaveErr != nil {
+		log.Warn("could not store the index; the next start will embed again", "err", rep.SaveErr)
 	}
+
+	// Every reload, whoever asks (/reload, the watcher, SIGHUP), goes
+	// through one reloader; its goroutines and these are waited for.
+	ctx, stopServing := context.WithCancel(ctx)
+	rl := newReloader(ctx, l, cfg, dir, log, m)
+	reload := func(ctx context.Context) (retrieval.ReloadReport, error) { return rl.Reload(ctx, "/reload") }
+	var wg sync.WaitGroup
+	defer func() {
+		stopServing()
+		wg.Wait()
+		rl.Wait()
+	}()
 	if watch != nil {
-		go watch.run(ctx, watchEvery, watchQuiet, reload, log)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watch.run(ctx, watchEvery, watchQuiet, func(ctx context.Context) (retrieval.ReloadReport, error) {
+				return rl.Reload(ctx, "the knowledge folder changed")
+			}, log)
+		}()
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_, _ = rl.Reload(ctx, "SIGHUP")
+			}
+		}
+	}()
 
 	b, err := bot.New(bot.Config{
 		Library:          l,

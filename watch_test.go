@@ -109,7 +109,7 @@ func TestWatchReloadsLibrary(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		w.run(ctx, 10*time.Millisecond, 50*time.Millisecond, reloadFunc(lib, cfg, dir, log), log)
+		w.run(ctx, 10*time.Millisecond, 50*time.Millisecond, testReload(lib, cfg, dir, log), log)
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()

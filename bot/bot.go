@@ -35,7 +35,6 @@ import (
 // it. Nil means none.
 type Metrics interface {
 	Question(outcome string, d time.Duration) // "answered", "declined", "rate_limited", "error"
-	Reload(result string)                     // "ok", "failed"
 	Feedback(up bool)
 	// Fallback counts answers made from keyword search alone because the
 	// configured embedder failed or timed out.
@@ -56,21 +55,21 @@ const (
 	failurePanic     = "panic"
 )
 
-// Question outcomes and reload results, as Metrics receives them.
+// Question outcomes, as Metrics receives them.
 const (
 	outcomeAnswered    = "answered"
 	outcomeDeclined    = "declined"
 	outcomeRateLimited = "rate_limited"
 	outcomeError       = "error"
-	reloadOK           = "ok"
-	reloadFailed       = "failed"
 )
 
 // Config is what the bot needs. Zero values take the defaults.
 type Config struct {
 	Library *retrieval.Library
-	// Reload re-reads the knowledge folder and swaps a new snapshot in;
-	// nil means /reload answers that reloading is not configured.
+	// Reload re-reads the knowledge folder and swaps a new snapshot in,
+	// counting and logging the reload itself (the bot does neither); a
+	// reload already running is joined. Nil means /reload answers that
+	// reloading is not configured.
 	Reload  func(ctx context.Context) (retrieval.ReloadReport, error)
 	Metrics Metrics
 	// Log receives JSON-friendly structured logs. Nil discards them.
@@ -105,7 +104,6 @@ const (
 // for 15 minutes; these stay well inside it.
 const (
 	answerTimeout = 2 * time.Minute
-	reloadTimeout = 10 * time.Minute
 	replyTimeout  = 10 * time.Second // one REST call to Discord
 	// drainTimeout bounds how long shutdown waits for answers in flight.
 	drainTimeout = 15 * time.Second
@@ -234,7 +232,6 @@ const minSecretLen = 8
 type noMetrics struct{}
 
 func (noMetrics) Question(string, time.Duration) {}
-func (noMetrics) Reload(string)                  {}
 func (noMetrics) Feedback(bool)                  {}
 func (noMetrics) Fallback()                      {}
 

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"storybot/bot/discordtest"
+	"storybot/config"
+	"storybot/knowledge"
+	"storybot/retrieval"
+)
+
+// countingReloads is a reloadMetrics that counts.
+type countingReloads struct {
+	mu      sync.Mutex
+	results map[string]int
+}
+
+func (c *countingReloads) Reload(result string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.results[result]++
+}
+func (c *countingReloads) IndexSize(int, int) {}
+func (c *countingReloads) count(result string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.results[result]
+}
+
+// testReloaderWith is a reloader over the built-in story whose load is
+// load.
+func testReloaderWith(t *testing.T, load func(ctx context.Context) ([]*knowledge.Story, error)) (*reloader, *countingReloads) {
+	t.Helper()
+	ix, err := retrieval.Build(context.Background(), knowledge.Default(), retrieval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &countingReloads{results: map[string]int{}}
+	r := newReloader(context.Background(), retrieval.NewLibrary(ix), config.Default(), nil, slog.New(slog.DiscardHandler), m)
+	r.load = load
+	t.Cleanup(r.Wait)
+	return r, m
+}
+
+// TestReloaderJoinsARunningReload: a reload asked for while one runs joins
+// it, gets its result, and the stories are read once and counted once:
+// queued /reloads no longer pile up behind a lock.
+func TestReloaderJoinsARunningReload(t *testing.T) {
+	release := make(chan struct{})
+	var loads atomic.Int32
+	r, m := testReloaderWith(t, func(ctx context.Context) ([]*knowledge.Story, error) {
+		loads.Add(1)
+		<-release
+		return knowledge.Default(), nil
+	})
+	type result struct {
+		rep retrieval.ReloadReport
+		err error
+	}
+	results := make(chan result, 2)
+	go func() { rep, err := r.Reload(context.Background(), "first"); results <- result{rep, err} }()
+	for loads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	go func() { rep, err := r.Reload(context.Background(), "second"); results <- result{rep, err} }()
+	time.Sleep(50 * time.Millisecond) // the second is waiting (nothing to observe but its not returning)
+	close(release)
+	a, b := <-results, <-results
+	if a.err != nil || b.err != nil || a.rep.Version != b.rep.Version {
+		t.Errorf("results %+v and %+v, want the same one", a, b)
+	}
+	if n := loads.Load(); n != 1 {
+		t.Errorf("the stories were read %d times, want 1", n)
+	}
+	if ok := m.count("ok"); ok != 1 {
+		t.Errorf("counted %d reloads, want 1", ok)
+	}
+}
+
+// TestReloaderHasATimeLimit: a reload that does not finish in its time is
+// a failed reload, counted once; the next one works.
+func TestReloaderHasATimeLimit(t *testing.T) {
+	var hang atomic.Bool
+	hang.Store(true)
+	r, m := testReloaderWith(t, func(ctx context.Context) ([]*knowledge.Story, error) {
+		if hang.Load() {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return knowledge.Default(), nil
+	})
+	r.timeout = 100 * time.Millisecond
+	_, err := r.Reload(context.Background(), "test")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "took longer than 100ms") {
+		t.Errorf("err = %v, want the time limit", err)
+	}
+	hang.Store(false)
+	if _, err := r.Reload(context.Background(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, failed := m.count("ok"), m.count("failed"); ok != 1 || failed != 1 {
+		t.Errorf("counted %d ok and %d failed, want 1 and 1", ok, failed)
+	}
+}
+
+// TestOneReloadCountsOnce: through the real serve wiring, one /reload adds
+// one to storybot_reloads_total{result="ok"} (before: two, the bot and
+// serve each counting), and SIGHUP reloads through the same path.
+func TestOneReloadCountsOnce(t *testing.T) {
+	const token = "MTIzNDU2Nzg5MDEy.secret-token-value"
+	fake := discordtest.New(t, discordtest.Config{Token: token})
+	folder := t.TempDir()
+	if err := os.WriteFile(filepath.Join(folder, "bridge.md"), []byte("# Bridge\n\nThe bridge reopened on Monday after repairs.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.HTTP.MetricsAddr = freeAddr(t)
+	cfg.Discord.GuildIDs = []string{"111111111111111111"}
+	cfg.Knowledge.Dir = folder
+	cfg.Embedder.Kind = config.EmbedderNone
+	cfg.Retrieval.SentenceEncoder = config.SentenceEncoderNone
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), func() (*discordgo.Session, error) {
+			s, err := fake.NewSession("Bot " + token)
+			if s != nil {
+				s.ShouldReconnectOnError = false
+			}
+			return s, err
+		})
+	}()
+	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
+	defer stop()
+	metricsURL := "http://" + cfg.HTTP.MetricsAddr
+	waitReady(t, wait, metricsURL+"/readyz")
+
+	p := fake.SlashCommand("reload", nil, discordtest.Caller{GuildID: cfg.Discord.GuildIDs[0], Permissions: "32"})
+	if err := fake.DispatchInteraction(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.WaitFor(wait, func(r discordtest.Request) bool {
+		return r.Route == discordtest.RouteEditOriginal && r.Params["token"] == p.Token() && r.Status == http.StatusOK
+	}); err != nil {
+		t.Fatalf("no reload answer: %v", err)
+	}
+	if m, _ := fake.Original(p.Token()); m == nil || !strings.Contains(m.Content, "Reloaded") {
+		t.Fatalf("reload answer %+v", m)
+	}
+	if got := get(t, metricsURL+"/metrics"); !strings.Contains(got, `storybot_reloads_total{result="ok"} 1`) {
+		t.Errorf("after one /reload, /metrics has:\n%s", grepLines(got, "storybot_reloads_total"))
+	}
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(get(t, metricsURL+"/metrics"), `storybot_reloads_total{result="ok"} 2`) {
+		select {
+		case <-wait.Done():
+			t.Fatal("SIGHUP did not reload")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
