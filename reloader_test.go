@@ -195,3 +195,54 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestReloadThatEmbeddedNothingStillSavesTheCache: a reload that changed a
+// story back (every vector still in memory, nothing embedded) stores the
+// cache too, so the next start embeds nothing. Before, the stored cache
+// kept the other version's vectors and the restart embedded again.
+func TestReloadThatEmbeddedNothingStillSavesTheCache(t *testing.T) {
+	folder := t.TempDir()
+	story := filepath.Join(folder, "bridge.md")
+	v1 := "# Bridge\n\nThe bridge reopened on Monday after eight months of repairs.\n"
+	v2 := "# Bridge\n\nThe bridge stays closed until May, the city engineer said.\n"
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(story, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(v1)
+	cfg := config.Default()
+	cfg.Knowledge.Dir = folder
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Retrieval.SentenceEncoder = config.SentenceEncoderNone
+	log := slog.New(slog.DiscardHandler)
+	boot := func() (*retrieval.Library, bootReport, func(context.Context) (retrieval.ReloadReport, error)) {
+		t.Helper()
+		opts, err := cfg.RetrievalOptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lib, dir, rep, err := (&boot{cfg: cfg, opts: opts, log: log, fallback: true}).start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lib, rep, testReload(lib, cfg, dir, log)
+	}
+	_, first, reload := boot()
+	if first.Embedded == 0 {
+		t.Fatalf("the first start embedded nothing: %+v", first)
+	}
+	write(v2)
+	if rep, err := reload(context.Background()); err != nil || rep.Embedded == 0 {
+		t.Fatalf("reload to v2: %+v, %v", rep, err)
+	}
+	write(v1)
+	rep, err := reload(context.Background())
+	if err != nil || rep.Embedded != 0 || len(rep.Changed) != 1 {
+		t.Fatalf("reload back to v1: %+v, %v; want a change that embedded nothing", rep, err)
+	}
+	if _, again, _ := boot(); again.Embedded != 0 {
+		t.Errorf("the restart embedded %d chunks, want 0", again.Embedded)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -98,6 +99,9 @@ const (
 	DefaultConcurrency      = 8
 	DefaultDeferAfter       = time.Second
 	maxDeferAfter           = 2500 * time.Millisecond
+	// actionsPerQuestion sizes the budget of /sources and button presses:
+	// an answer has three buttons, and a look at the sources is cheap.
+	actionsPerQuestion = 4
 )
 
 // How long work may take once acknowledged. An interaction token is valid
@@ -116,6 +120,7 @@ type Bot struct {
 	log      *slog.Logger
 	metrics  Metrics
 	limiter  *rateLimiter
+	actions  *rateLimiter // /sources and buttons
 	gate     gate
 	feedback *feedbackBook
 
@@ -163,6 +168,7 @@ func New(cfg Config) (*Bot, error) {
 		lib:      cfg.Library,
 		metrics:  m,
 		limiter:  newRateLimiter(cfg.PerUserPerMinute, defaultMaxUsers),
+		actions:  newRateLimiter(actionsPerQuestion*cfg.PerUserPerMinute, defaultMaxUsers),
 		gate:     newGate(cfg.Concurrency),
 		feedback: newFeedbackBook(defaultFeedbackAnswers),
 		fatal:    make(chan struct{}),
@@ -520,7 +526,6 @@ func restOptions(ctx context.Context) []discordgo.RequestOption {
 type rest interface {
 	InteractionRespond(i *discordgo.Interaction, r *discordgo.InteractionResponse, opts ...discordgo.RequestOption) error
 	InteractionResponseEdit(i *discordgo.Interaction, e *discordgo.WebhookEdit, opts ...discordgo.RequestOption) (*discordgo.Message, error)
-	InteractionResponseDelete(i *discordgo.Interaction, opts ...discordgo.RequestOption) error
 	FollowupMessageCreate(i *discordgo.Interaction, wait bool, p *discordgo.WebhookParams, opts ...discordgo.RequestOption) (*discordgo.Message, error)
 }
 
@@ -637,7 +642,9 @@ func (c *call) handle() {
 		case cmdAskMessage:
 			c.askMessage(data)
 		case cmdSources:
-			c.sources()
+			if c.allowAction() {
+				c.sources()
+			}
 		case cmdReload:
 			c.reload()
 		default:
@@ -645,6 +652,9 @@ func (c *call) handle() {
 			c.replyEphemeral("I don't know that command. It may have been removed; try /ask.")
 		}
 	case discordgo.InteractionMessageComponent:
+		if !c.allowAction() {
+			return
+		}
 		id := c.i.MessageComponentData().CustomID
 		switch {
 		case strings.HasPrefix(id, feedbackPrefix):
@@ -658,6 +668,19 @@ func (c *call) handle() {
 	default:
 		c.log.Debug("ignored interaction", "type", int(c.i.Type))
 	}
+}
+
+// allowAction takes one of the user's actions (/sources, buttons), which
+// are cheap but not free: a budget apart from questions, so pressing
+// buttons does not use up questions. When it is spent the user is told.
+func (c *call) allowAction() bool {
+	ok, wait := c.b.actions.allow(c.userID())
+	if !ok {
+		c.log.Info("actions rate limited", "retry_after", wait.Round(time.Second).String())
+		c.replyEphemeral(fmt.Sprintf("You're going faster than I can keep up with. Please try again in %d seconds.",
+			int(math.Ceil(wait.Seconds()))))
+	}
+	return ok
 }
 
 func option(opts []*discordgo.ApplicationCommandInteractionDataOption, name string) *discordgo.ApplicationCommandInteractionDataOption {
@@ -708,13 +731,6 @@ func (c *call) edit(e *discordgo.WebhookEdit) error {
 		c.completed = true
 	}
 	return err
-}
-
-// deleteOriginal removes the original response.
-func (c *call) deleteOriginal() error {
-	return c.send("delete the response", editPolicy, func(ctx context.Context) error {
-		return c.rest.InteractionResponseDelete(c.i, restOptions(ctx)...)
-	})
 }
 
 // followup sends another message after the first.

@@ -462,3 +462,28 @@ func TestSlogLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenPastedIntoAnotherKeyIsNotEchoed: a bot token pasted into
+// application_id, guild_ids or log.level, in the file or the environment,
+// is refused without the error quoting it (it used to quote 60
+// characters).
+func TestTokenPastedIntoAnotherKeyIsNotEchoed(t *testing.T) {
+	tok := "MTA5ODc2NTQzMjEwOTg3NjU0MzI.GxYz12.realSecretTokenValue0123456789abcdefAB"
+	for _, k := range []string{"STORYBOT_DISCORD_APPLICATION_ID", "STORYBOT_DISCORD_GUILD_IDS", "STORYBOT_LOG_LEVEL"} {
+		env := map[string]string{k: tok}
+		_, err := Load("", func(s string) string { return env[s] })
+		if err == nil || strings.Contains(err.Error(), "MTA5ODc2NTQz") || strings.Contains(err.Error(), "realSecret") || !strings.Contains(err.Error(), "redacted") {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
+	for _, y := range []string{"discord:\n  application_id: \"" + tok + "\"\n", "discord:\n  guild_ids: [\"" + tok + "\"]\n", "log:\n  level: " + tok + "\n"} {
+		p := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(p, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p, func(string) string { return "" })
+		if err == nil || strings.Contains(err.Error(), "MTA5ODc2NTQz") || strings.Contains(err.Error(), "realSecret") {
+			t.Errorf("%q: %v", y, err)
+		}
+	}
+}
