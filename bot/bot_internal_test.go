@@ -136,3 +136,17 @@ func TestReplayGuardIsBounded(t *testing.T) {
 		t.Errorf("after the window: size %d, want 2 (d and e)", g.size())
 	}
 }
+
+// TestEveryCommandHasAHandler: the dispatch table and the registered
+// commands name the same commands.
+func TestEveryCommandHasAHandler(t *testing.T) {
+	cmds := Commands()
+	for _, c := range cmds {
+		if _, ok := commandHandlers[c.Name]; !ok {
+			t.Errorf("command %q has no handler", c.Name)
+		}
+	}
+	if len(commandHandlers) != len(cmds) {
+		t.Errorf("%d handlers for %d commands", len(commandHandlers), len(cmds))
+	}
+}
