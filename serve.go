@@ -17,6 +17,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"storybot/app"
 	"storybot/bot"
 	"storybot/config"
 	"storybot/metrics"
@@ -56,13 +57,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 // (tests point it at a fake Discord); the token never passes through here.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession func() (*discordgo.Session, error)) error {
 	m := metrics.New()
-	opts, err := cfg.RetrievalOptions()
-	if err != nil {
-		return err
-	}
-	if opts.Embedder != nil {
-		opts.Embedder = m.CountEmbedder(opts.Embedder)
-	}
+	// Everything serve starts ends with this, even when serve returns
+	// early; the goroutines are waited for below.
+	ctx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
 
 	// The metrics server starts first, so /healthz answers while the index
 	// builds; /readyz waits for the index and Discord.
@@ -87,24 +85,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 	if cfg.Knowledge.Watch && cfg.Knowledge.Dir != "" {
 		watch = watchFolder(cfg.Knowledge.Dir) // before loading: no change is missed
 	}
-	l, dir, rep, err := (&boot{cfg: cfg, opts: opts, log: log, fallback: true}).start(ctx)
+	a, err := app.Open(ctx, cfg, log, app.Options{WrapEmbedder: m.CountEmbedder, Metrics: m})
 	if err != nil {
 		return err
 	}
+	l, rep, rl := a.Library, a.Report, a.Reloader
 	lib.Store(l)
 	st := l.Current().Stats()
 	m.IndexSize(st.Stories, st.Chunks)
 	log.Info("index loaded", "source", rep.Source, "stories", st.Stories, "chunks", st.Chunks,
 		"embedded", rep.Embedded, "cached", rep.Cached, "seconds", rep.Took.Seconds(), "version", l.Current().Version())
 
-	if rep.SaveErr != nil {
-		log.Warn("could not store the index; the next start will embed again", "err", rep.SaveErr)
-	}
-
 	// Every reload, whoever asks (/reload, the watcher, SIGHUP), goes
-	// through one reloader; its goroutines and these are waited for.
-	ctx, stopServing := context.WithCancel(ctx)
-	rl := newReloader(ctx, l, cfg, dir, log, m)
+	// through the one reloader; its goroutines and these are waited for.
 	reload := func(ctx context.Context) (retrieval.ReloadReport, error) { return rl.Reload(ctx, "/reload") }
 	var wg sync.WaitGroup
 	defer func() {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -21,23 +21,23 @@ import (
 // minutes; its answer must fit inside.
 const reloadTimeout = 10 * time.Minute
 
-// reloadMetrics is what a reload reports; *metrics.Metrics satisfies it.
-type reloadMetrics interface {
+// ReloadMetrics is what a reload reports; *metrics.Metrics satisfies it.
+type ReloadMetrics interface {
 	Reload(result string)
 	IndexSize(stories, chunks int)
 }
 
-// reloader is the one way the serving index is reloaded: /reload, the
+// Reloader is the one way the serving index is reloaded: /reload, the
 // folder watcher and SIGHUP all call Reload. It owns what a reload is:
 // one at a time, a time limit, the build and swap (a broken folder changes
 // nothing), storing the result as the last good snapshot, the metric
 // (once per reload) and the log line. A Reload that finds one running
 // joins it and reports its result, rather than queueing another.
-type reloader struct {
+type Reloader struct {
 	lib     *retrieval.Library
 	dir     *store.Dir // nil: nothing is stored
 	log     *slog.Logger
-	metrics reloadMetrics
+	metrics ReloadMetrics
 	// load reads the stories; opts are used only if nothing serves yet.
 	load    func(ctx context.Context) ([]*knowledge.Story, error)
 	opts    func() (retrieval.Options, error)
@@ -57,18 +57,18 @@ type reloadRun struct {
 	err  error
 }
 
-func newReloader(base context.Context, lib *retrieval.Library, cfg *config.Config, dir *store.Dir, log *slog.Logger, m reloadMetrics) *reloader {
-	return &reloader{
+func newReloader(base context.Context, lib *retrieval.Library, cfg *config.Config, dir *store.Dir, log *slog.Logger, m ReloadMetrics) *Reloader {
+	return &Reloader{
 		lib: lib, dir: dir, log: log, metrics: m, base: base, timeout: reloadTimeout,
-		load: func(ctx context.Context) ([]*knowledge.Story, error) { return loadKnowledge(ctx, cfg) },
-		opts: cfg.RetrievalOptions,
+		load: func(ctx context.Context) ([]*knowledge.Story, error) { return LoadKnowledge(ctx, cfg) },
+		opts: func() (retrieval.Options, error) { return RetrievalOptions(cfg) },
 	}
 }
 
 // Reload reloads the knowledge, or joins the reload running, and returns
 // its result. ctx bounds only the wait: the reload itself goes on for
 // other callers, within its own time limit.
-func (r *reloader) Reload(ctx context.Context, trigger string) (retrieval.ReloadReport, error) {
+func (r *Reloader) Reload(ctx context.Context, trigger string) (retrieval.ReloadReport, error) {
 	r.mu.Lock()
 	run := r.running
 	if run == nil {
@@ -89,9 +89,9 @@ func (r *reloader) Reload(ctx context.Context, trigger string) (retrieval.Reload
 }
 
 // Wait returns once no reload runs; the server calls it as it stops.
-func (r *reloader) Wait() { r.wg.Wait() }
+func (r *Reloader) Wait() { r.wg.Wait() }
 
-func (r *reloader) do(run *reloadRun, trigger string) {
+func (r *Reloader) do(run *reloadRun, trigger string) {
 	defer r.wg.Done()
 	defer func() {
 		r.mu.Lock()
@@ -126,7 +126,7 @@ func (r *reloader) do(run *reloadRun, trigger string) {
 }
 
 // reload builds and swaps in the new index, then stores it.
-func (r *reloader) reload(ctx context.Context) (retrieval.ReloadReport, error) {
+func (r *Reloader) reload(ctx context.Context) (retrieval.ReloadReport, error) {
 	// Library.Reload reuses the serving snapshot's options (embedder and
 	// cache); these are needed only if nothing is serving yet.
 	var opts retrieval.Options

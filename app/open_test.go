@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -70,9 +70,9 @@ func newTestBoot(t *testing.T, knowledgeDir string) *testBoot {
 }
 
 // start is one process start with a fresh counting embedder.
-func (tb *testBoot) start(t *testing.T, fallback bool) (*retrieval.Library, *store.Dir, bootReport, *countingEmbedder, error) {
+func (tb *testBoot) start(t *testing.T, fallback bool) (*retrieval.Library, *store.Dir, Report, *countingEmbedder, error) {
 	t.Helper()
-	opts, err := tb.cfg.RetrievalOptions()
+	opts, err := RetrievalOptions(tb.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,6 +338,15 @@ func TestConcurrentReloadsStoreTheLatest(t *testing.T) {
 	if stored, _ := dir.LoadStories(); !sameStories(stored, lib.Current().Stories()) || len(stored) != 6 {
 		t.Errorf("stored %d stories, serving %d", len(stored), len(lib.Current().Stories()))
 	}
+}
+
+// openLibrary is Open for tests that want the library and the directory.
+func openLibrary(ctx context.Context, cfg *config.Config, log *slog.Logger, progress func(done, total int)) (*retrieval.Library, *store.Dir, error) {
+	a, err := Open(ctx, cfg, log, Options{Progress: progress})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.Library, a.Dir, nil
 }
 
 // testReload is the reloader serve wires, for tests that call it alone.

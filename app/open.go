@@ -1,4 +1,8 @@
-package main
+// Package app is storybot's service, built once from a config: the
+// library that answers, the embedders it uses, the data directory that
+// persists its cache and last good snapshot, and the reloader. main keeps
+// the commands; config stays plain data.
+package app
 
 import (
 	"context"
@@ -15,24 +19,67 @@ import (
 	"storybot/store"
 )
 
-// openLibrary loads the knowledge, builds the index with the persisted
-// embedding cache (so unchanged text is not embedded again), stores the cache
-// and the stories as the last good snapshot, and returns the library to
-// serve. If the knowledge folder is broken but a last good snapshot is
-// stored, it logs why and serves that snapshot. The store.Dir is nil when
-// cfg.DataDir is empty.
-func openLibrary(ctx context.Context, cfg *config.Config, log *slog.Logger, progress func(done, total int)) (*retrieval.Library, *store.Dir, error) {
-	opts, err := cfg.RetrievalOptions()
+// Options tune Open for the command that runs it. The zero value is what
+// serve wants.
+type Options struct {
+	// Progress, if set, is told as stories are embedded.
+	Progress func(done, total int)
+	// NoFallback makes a broken folder an error instead of serving the
+	// last good snapshot: storybot index's job is to build from the folder.
+	NoFallback bool
+	// WrapEmbedder, if set, wraps the configured embedder (serve counts
+	// its calls).
+	WrapEmbedder func(retrieval.Embedder) retrieval.Embedder
+	// Metrics receives the reloads' results; nil counts nothing.
+	Metrics ReloadMetrics
+}
+
+// App is the service Open builds.
+type App struct {
+	Library  *retrieval.Library
+	Dir      *store.Dir // nil without data_dir
+	Report   Report     // what the start did
+	Reloader *Reloader
+}
+
+// Open loads the knowledge, builds the index with the persisted embedding
+// cache (so unchanged text is not embedded again), stores the cache and the
+// stories as the last good snapshot, and returns the service. If the
+// knowledge folder is broken but a last good snapshot is stored, it logs
+// why and serves that snapshot (unless o.NoFallback). A failed save is
+// logged and in Report.SaveErr. ctx ends the reloads too.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (*App, error) {
+	opts, err := RetrievalOptions(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	b := &boot{cfg: cfg, opts: opts, log: log, progress: progress, fallback: true}
+	if opts.Embedder != nil && o.WrapEmbedder != nil {
+		opts.Embedder = o.WrapEmbedder(opts.Embedder)
+	}
+	return open(ctx, cfg, log, opts, o)
+}
+
+// open is Open with the retrieval options built (tests count embeddings).
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts retrieval.Options, o Options) (*App, error) {
+	b := &boot{cfg: cfg, opts: opts, log: log, progress: o.Progress, fallback: !o.NoFallback}
 	lib, dir, rep, err := b.start(ctx)
-	if err == nil && rep.SaveErr != nil {
+	if err != nil {
+		return nil, err
+	}
+	if rep.SaveErr != nil {
 		log.Warn("could not store the index; the next start will embed again", "err", rep.SaveErr)
 	}
-	return lib, dir, err
+	var m ReloadMetrics = noReloadMetrics{}
+	if o.Metrics != nil {
+		m = o.Metrics
+	}
+	return &App{Library: lib, Dir: dir, Report: rep, Reloader: newReloader(ctx, lib, cfg, dir, log, m)}, nil
 }
+
+type noReloadMetrics struct{}
+
+func (noReloadMetrics) Reload(string)      {}
+func (noReloadMetrics) IndexSize(int, int) {}
 
 // boot is one start: the settings, and how to report and recover.
 type boot struct {
@@ -48,8 +95,8 @@ type boot struct {
 	fallback bool
 }
 
-// bootReport says what a start did.
-type bootReport struct {
+// Report says what a start did.
+type Report struct {
 	Source   string // where the stories came from
 	Stats    retrieval.BuildStats
 	Embedded int // chunks sent to the embedder, over the whole start
@@ -62,9 +109,9 @@ type bootReport struct {
 	Took    time.Duration
 }
 
-func (b *boot) start(ctx context.Context) (*retrieval.Library, *store.Dir, bootReport, error) {
+func (b *boot) start(ctx context.Context) (*retrieval.Library, *store.Dir, Report, error) {
 	start := time.Now()
-	var rep bootReport
+	var rep Report
 	var dir *store.Dir
 	if b.cfg.DataDir != "" {
 		var err error
@@ -77,7 +124,7 @@ func (b *boot) start(ctx context.Context) (*retrieval.Library, *store.Dir, bootR
 	cachedBefore := cache.Len()
 
 	source := knowledgeSource(b.cfg)
-	stories, err := loadKnowledge(ctx, b.cfg)
+	stories, err := LoadKnowledge(ctx, b.cfg)
 	var ix *retrieval.Index
 	if err == nil {
 		rep.Source = source
@@ -204,9 +251,9 @@ func knowledgeSource(cfg *config.Config) string {
 	return "the knowledge folder " + cfg.Knowledge.Dir
 }
 
-// loadKnowledge reads the configured stories: the folder, or the story built
+// LoadKnowledge reads the configured stories: the folder, or the story built
 // into the binary. Reading the folder has knowledge.LoadTimeout at most.
-func loadKnowledge(ctx context.Context, cfg *config.Config) ([]*knowledge.Story, error) {
+func LoadKnowledge(ctx context.Context, cfg *config.Config) ([]*knowledge.Story, error) {
 	if cfg.Knowledge.Dir == "" {
 		return knowledge.Default(), nil
 	}
