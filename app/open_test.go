@@ -354,3 +354,29 @@ func testReload(lib *retrieval.Library, cfg *config.Config, dir *store.Dir, log 
 	rl := newReloader(context.Background(), lib, cfg, dir, log, metrics.New())
 	return func(ctx context.Context) (retrieval.ReloadReport, error) { return rl.Reload(ctx, "test") }
 }
+
+// TestFailedSaveAtStartIsLogged: when the last good snapshot cannot be
+// stored at start, the start goes on serving and the log says why (it used
+// to be silent under serve).
+func TestFailedSaveAtStartIsLogged(t *testing.T) {
+	folder := writeStories(t, 1)
+	cfg := config.Default()
+	cfg.Knowledge.Dir = folder
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Retrieval.SentenceEncoder = config.SentenceEncoderNone
+	// A directory where the snapshot file goes: writing it must fail.
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, store.StoriesFile, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Report.SaveErr == nil || a.Library.Current() == nil {
+		t.Fatalf("report %+v", a.Report)
+	}
+	if !strings.Contains(logs.String(), "could not store the index") {
+		t.Errorf("the failed save is not logged:\n%s", logs.String())
+	}
+}
