@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,63 @@ func TestSignedPingUnderSlowConnections(t *testing.T) {
 	})
 	addr := ln.Addr().String()
 
+	ping := func() (time.Duration, error) {
+		body := []byte(`{"id":"1","type":1,"application_id":"2","token":"t","version":1}`)
+		stamp := strconv.FormatInt(time.Now().Unix(), 10)
+		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/", bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(priv, append([]byte(stamp), body...))))
+		req.Header.Set("X-Signature-Timestamp", stamp)
+		client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		sent := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return time.Since(sent), fmt.Errorf("PING: %w", err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		took := time.Since(sent)
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"type":1`)) {
+			return took, fmt.Errorf("PING: %d %s", resp.StatusCode, out)
+		}
+		return took, nil
+	}
+	// Pings go on while the connections are being opened, every 250 ms,
+	// and after: the endpoint must answer throughout, not only once the
+	// flood has settled.
+	var (
+		pingMu   sync.Mutex
+		slowest  time.Duration
+		pingErrs []error
+		pings    int
+	)
+	record := func(took time.Duration, err error) {
+		pingMu.Lock()
+		defer pingMu.Unlock()
+		pings++
+		slowest = max(slowest, took)
+		if err != nil {
+			pingErrs = append(pingErrs, err)
+		}
+	}
+	flooding := make(chan struct{})
+	var pingers sync.WaitGroup
+	pingers.Go(func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-flooding:
+				return
+			case <-tick.C:
+				record(ping())
+			}
+		}
+	})
+
 	// The slow connections come from child processes, each with its own
 	// descriptor limit.
 	start := time.Now()
@@ -147,42 +205,35 @@ func TestSignedPingUnderSlowConnections(t *testing.T) {
 			}
 		}
 	}
+	close(flooding)
+	pingers.Wait()
 	n := held
 	t.Logf("%d slow connections opened by %d processes in %v; the server holds %d", n, slowClients, time.Since(start).Round(time.Millisecond), capped.open())
 	if n < slowConns {
 		t.Fatalf("only %d slow connections", n)
 	}
 
-	ping := func() time.Duration {
-		body := []byte(`{"id":"1","type":1,"application_id":"2","token":"t","version":1}`)
-		stamp := strconv.FormatInt(time.Now().Unix(), 10)
-		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(priv, append([]byte(stamp), body...))))
-		req.Header.Set("X-Signature-Timestamp", stamp)
-		client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-		sent := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatalf("PING: %v", err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		took := time.Since(sent)
-		if resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"type":1`)) {
-			t.Fatalf("PING: %d %s", resp.StatusCode, out)
-		}
-		return took
+	pingMu.Lock()
+	during, duringN := slowest, pings
+	pingMu.Unlock()
+	t.Logf("%d signed PINGs while the connections were opened; the slowest answered in %v", duringN, during.Round(time.Microsecond))
+	// While the flood is being opened the machine is busy opening it (two
+	// processes dialling on two cores): a looser bound, that starvation
+	// (15.8 s before) still breaks.
+	if during >= 3*time.Second {
+		t.Errorf("a signed PING took %v while the slow connections were opened, want < 3s", during)
 	}
+	// The done-when: with the 20,000 open, each PING answers in < 1 s.
 	for i := range 3 {
-		took := ping()
-		t.Logf("signed PING %d answered in %v", i+1, took.Round(time.Microsecond))
+		took, err := ping()
+		record(took, err)
+		t.Logf("signed PING %d with %d slow connections open: %v", i+1, n, took.Round(time.Microsecond))
 		if took >= time.Second {
 			t.Errorf("signed PING %d took %v under %d slow connections, want < 1s", i+1, took, n)
 		}
+	}
+	for _, err := range pingErrs {
+		t.Error(err)
 	}
 	if got := capped.open(); got > maxConns {
 		t.Errorf("the server holds %d connections, cap %d", got, maxConns)
