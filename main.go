@@ -21,27 +21,45 @@ const shutdownGrace = 20 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv) }()
-	var err error
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		stop() // the next signal kills
-		select {
-		case err = <-errc:
-		case <-time.After(shutdownGrace):
-			fmt.Fprintf(os.Stderr, "storybot: still stopping %v after the signal; exiting\n", shutdownGrace)
-			os.Exit(1)
-		}
-	}
+	err := runWithin(ctx, shutdownGrace, stop, func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	})
 	stop()
+	if errors.Is(err, errStillStopping) {
+		fmt.Fprintln(os.Stderr, "storybot:", err)
+		os.Exit(1) // the run's goroutines are abandoned with the process
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "storybot:", err)
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
 		os.Exit(1)
+	}
+}
+
+// errStillStopping is runWithin's error when the run outlived its grace.
+var errStillStopping = errors.New("still stopping after the signal; exiting")
+
+// runWithin runs fn and returns its error; once ctx ends (a signal) it
+// calls stopSignals, so the next signal kills at once, and waits at most
+// grace for fn to return.
+func runWithin(ctx context.Context, grace time.Duration, stopSignals func(), fn func(context.Context) error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- fn(ctx) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopSignals()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-errc:
+		return err
+	case <-t.C:
+		return fmt.Errorf("%w (%v)", errStillStopping, grace)
 	}
 }
 
