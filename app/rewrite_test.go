@@ -61,13 +61,13 @@ func TestRewriteDuringReloadNeverYieldsATruncatedStory(t *testing.T) {
 			text := versions[i%2]
 			for off := 0; off < len(text); off += len(text) / 4 {
 				_, _ = f.WriteString(text[off:min(len(text), off+len(text)/4)])
-				time.Sleep(2 * time.Millisecond)
+				time.Sleep(time.Millisecond) // a writer that writes on, in pieces
 			}
 			_ = f.Close()
-			time.Sleep(time.Duration(i%5) * 40 * time.Millisecond)
+			time.Sleep(time.Duration(i%4) * 500 * time.Millisecond) // quiet, sometimes long enough to read
 		}
 	})
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(6 * time.Second)
 	var ok, failed int
 	for time.Now().Before(deadline) {
 		if _, err := a.Reloader.Reload(context.Background(), "test"); err != nil {

@@ -182,11 +182,13 @@ func checkUniqueIDs(stories []*Story) error {
 // How a story file is read stably: a file written in place (truncated,
 // then written) is caught by its size or modification time changing
 // across the read, or by a modification younger than settle, which is
-// waited out first. Each try starts over; after readTries the file is
-// reported. An editor's atomic rename needs none of this: the open file
-// is the old one, whole.
+// waited out first (as the folder watcher waits for a second of quiet). Each try
+// starts over; after readTries the file is reported. A writer that stops
+// for longer than settle in the middle of a file cannot be told from one
+// that finished. An editor's atomic rename needs none of this: the open
+// file is the old one, whole.
 const (
-	settle    = 300 * time.Millisecond
+	settle    = time.Second
 	readTries = 4
 	readChunk = 64 << 10
 )
@@ -257,12 +259,15 @@ func readStable(ctx context.Context, f fs.File, p string) ([]byte, error) {
 			return nil, err
 		}
 		if age := time.Since(before.ModTime()); age >= 0 && age < settle {
+			// Just written, maybe still being written: wait, then look
+			// again from the start.
+			if try == readTries {
+				return nil, fmt.Errorf("%s: the file kept changing while it was read; try again once it is written", p)
+			}
 			if err := sleep(ctx, settle-age); err != nil {
 				return nil, fmt.Errorf("%s: %w", p, err)
 			}
-			if before, err = f.Stat(); err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
+			continue
 		}
 		if before.Size() > MaxFileSize {
 			return nil, tooBig
@@ -291,7 +296,7 @@ func readStable(ctx context.Context, f fs.File, p string) ([]byte, error) {
 			return data, nil
 		}
 		if try == readTries {
-			return nil, fmt.Errorf("%s: the file changed while it was read, %d times; try again once it is written", p, readTries)
+			return nil, fmt.Errorf("%s: the file kept changing while it was read; try again once it is written", p)
 		}
 	}
 }
