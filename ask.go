@@ -24,17 +24,19 @@ func (k *knowledgeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.dir, "knowledge", "", "folder of .txt/.md stories to answer from instead of the built-in story")
 }
 
-func (k *knowledgeFlags) stories() ([]*knowledge.Story, error) {
+func (k *knowledgeFlags) stories(ctx context.Context) ([]*knowledge.Story, error) {
 	if k.dir == "" {
 		return knowledge.Default(), nil
 	}
-	return knowledge.LoadDir(k.dir)
+	ctx, cancel := context.WithTimeout(ctx, knowledge.LoadTimeout)
+	defer cancel()
+	return knowledge.LoadDirContext(ctx, k.dir)
 }
 
 // buildIndex loads the stories and builds a snapshot with the offline
 // default settings.
 func (k *knowledgeFlags) buildIndex(ctx context.Context) (*retrieval.Index, error) {
-	stories, err := k.stories()
+	stories, err := k.stories(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"storybot/app"
 
 	"storybot/config"
 )
@@ -34,17 +35,13 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if cfg.DataDir == "" {
 		return errors.New("index stores the index in data_dir, which is not set; set data_dir in the config or STORYBOT_DATA_DIR")
 	}
-	opts, err := cfg.RetrievalOptions()
-	if err != nil {
-		return err
-	}
 	p := newProgress(stderr, "indexing stories")
-	b := &boot{cfg: cfg, opts: opts, log: configLogger(stderr, cfg), progress: p.update}
-	_, dir, rep, err := b.start(ctx)
+	a, err := app.Open(ctx, cfg, configLogger(stderr, cfg), app.Options{Progress: p.update, NoFallback: true})
 	p.finish()
 	if err != nil {
 		return err
 	}
+	rep, dir := a.Report, a.Dir
 	if rep.SaveErr != nil {
 		return fmt.Errorf("store the index: %w", rep.SaveErr)
 	}

@@ -10,18 +10,56 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
+
+// shutdownGrace is how long a run may go on after SIGINT or SIGTERM: the
+// bot's drain (15 s) and a margin. Past it the process exits anyway, so a
+// read or a call that does not look at its context cannot keep it alive;
+// a second signal ends it at once.
+const shutdownGrace = 20 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	err := runWithin(ctx, shutdownGrace, stop, func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	})
 	stop()
+	if errors.Is(err, errStillStopping) {
+		fmt.Fprintln(os.Stderr, "storybot:", err)
+		os.Exit(1) // the run's goroutines are abandoned with the process
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "storybot:", err)
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
 		os.Exit(1)
+	}
+}
+
+// errStillStopping is runWithin's error when the run outlived its grace.
+var errStillStopping = errors.New("still stopping after the signal; exiting")
+
+// runWithin runs fn and returns its error; once ctx ends (a signal) it
+// calls stopSignals, so the next signal kills at once, and waits at most
+// grace for fn to return.
+func runWithin(ctx context.Context, grace time.Duration, stopSignals func(), fn func(context.Context) error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- fn(ctx) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopSignals()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-errc:
+		return err
+	case <-t.C:
+		return fmt.Errorf("%w (%v)", errStillStopping, grace)
 	}
 }
 

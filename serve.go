@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
+	"os"
+	"os/signal"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"storybot/app"
 	"storybot/bot"
 	"storybot/config"
 	"storybot/metrics"
@@ -54,13 +57,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 // (tests point it at a fake Discord); the token never passes through here.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession func() (*discordgo.Session, error)) error {
 	m := metrics.New()
-	opts, err := cfg.RetrievalOptions()
-	if err != nil {
-		return err
-	}
-	if opts.Embedder != nil {
-		opts.Embedder = m.CountEmbedder(opts.Embedder)
-	}
+	// Everything serve starts ends with this, even when serve returns
+	// early; the goroutines are waited for below.
+	ctx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
 
 	// The metrics server starts first, so /healthz answers while the index
 	// builds; /readyz waits for the index and Discord.
@@ -85,40 +85,57 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 	if cfg.Knowledge.Watch && cfg.Knowledge.Dir != "" {
 		watch = watchFolder(cfg.Knowledge.Dir) // before loading: no change is missed
 	}
-	l, dir, rep, err := (&boot{cfg: cfg, opts: opts, log: log, fallback: true}).start(ctx)
+	a, err := app.Open(ctx, cfg, log, app.Options{WrapEmbedder: m.CountEmbedder, Metrics: m})
 	if err != nil {
 		return err
 	}
+	l, rep, rl := a.Library, a.Report, a.Reloader
 	lib.Store(l)
 	st := l.Current().Stats()
 	m.IndexSize(st.Stories, st.Chunks)
 	log.Info("index loaded", "source", rep.Source, "stories", st.Stories, "chunks", st.Chunks,
 		"embedded", rep.Embedded, "cached", rep.Cached, "seconds", rep.Took.Seconds(), "version", l.Current().Version())
 
-	reloadKnowledge := reloadFunc(l, cfg, dir, log)
-	reload := func(ctx context.Context) (retrieval.ReloadReport, error) {
-		rep, err := reloadKnowledge(ctx)
-		if err != nil {
-			m.Reload(metrics.ReloadFailed)
-			log.Warn("reload failed; the previous index keeps serving", "err", err)
-			return rep, err
-		}
-		m.Reload(metrics.ReloadOK)
-		st := l.Current().Stats()
-		m.IndexSize(st.Stories, st.Chunks)
-		log.Info("reloaded", "added", rep.Added, "changed", rep.Changed, "removed", rep.Removed,
-			"embedded", rep.Embedded, "cached", rep.Cached, "seconds", rep.Took.Seconds(), "version", rep.Version)
-		return rep, nil
-	}
+	// Every reload, whoever asks (/reload, the watcher, SIGHUP), goes
+	// through the one reloader; its goroutines and these are waited for.
+	reload := func(ctx context.Context) (retrieval.ReloadReport, error) { return rl.Reload(ctx, "/reload") }
+	var wg sync.WaitGroup
+	defer func() {
+		stopServing()
+		wg.Wait()
+		rl.Wait()
+	}()
 	if watch != nil {
-		go watch.run(ctx, watchEvery, watchQuiet, reload, log)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watch.run(ctx, watchEvery, watchQuiet, func(ctx context.Context) (retrieval.ReloadReport, error) {
+				return rl.Reload(ctx, "the knowledge folder changed")
+			}, log)
+		}()
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_, _ = rl.Reload(ctx, "SIGHUP")
+			}
+		}
+	}()
 
 	b, err := bot.New(bot.Config{
 		Library:          l,
 		Reload:           reload,
 		Metrics:          m,
 		Log:              log,
+		ApplicationID:    cfg.Discord.ApplicationID,
 		GuildIDs:         cfg.Discord.GuildIDs,
 		ModeratorRoleIDs: cfg.Discord.ModeratorRoleIDs,
 		PerUserPerMinute: cfg.Limits.PerUserPerMinute,
@@ -142,6 +159,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 		if err != nil {
 			return err
 		}
+		// The same bulk overwrite as on the gateway: without it a fresh
+		// HTTP-only deployment has no commands. Ready only once it worked.
+		if err := b.Register(ctx, s); err != nil {
+			stop()
+			if ctx.Err() != nil && b.Err() == nil {
+				return nil
+			}
+			return err
+		}
 		discordUp.Store(true) // Discord reaches us; there is no connection to keep
 		select {
 		case <-ctx.Done():
@@ -156,31 +182,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { discordUp.Store(true) })
 	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { discordUp.Store(false) })
 	return b.Run(ctx, s)
-}
-
-// listen serves h on addr until the returned stop is called (or ctx ends).
-// An empty addr serves nothing.
-func listen(ctx context.Context, addr string, h http.Handler, log *slog.Logger, what string) (stop func(), err error) {
-	if addr == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s address %s: %w", what, addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server stopped", "server", what, "err", err)
-		}
-	}()
-	log.Info("listening", "server", what, "addr", ln.Addr().String())
-	stop = func() {
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}
-	return stop, nil
 }
 
 // The bot reports lost replies and recovered panics through this optional

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -151,5 +153,65 @@ func TestServeRefusesMissingToken(t *testing.T) {
 	_, _, err := runCLI(t, "serve")
 	if err == nil || !strings.Contains(err.Error(), "DISCORD_TOKEN") {
 		t.Errorf("got %v, want an error naming DISCORD_TOKEN", err)
+	}
+}
+
+// TestServeHTTPRegistersBeforeReady: serve --http registers the commands
+// with the same bulk overwrite as the gateway, and /readyz says ready only
+// once that worked. Before, an HTTP-only deployment had no commands and
+// reported ready.
+func TestServeHTTPRegistersBeforeReady(t *testing.T) {
+	const token = "MTIzNDU2Nzg5MDEy.secret-token-value"
+	fake := discordtest.New(t, discordtest.Config{Token: token})
+	fake.SetDelay(discordtest.RouteGlobalCommands, 2*time.Second)
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.HTTP.MetricsAddr = freeAddr(t)
+	cfg.HTTP.InteractionsAddr = freeAddr(t)
+	cfg.Discord.PublicKey = hex.EncodeToString(pub)
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, log, func() (*discordgo.Session, error) {
+			s, err := fake.NewSession("Bot " + token)
+			if s != nil {
+				s.ShouldReconnectOnError = false
+			}
+			return s, err
+		})
+	}()
+	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
+	defer stop()
+	req, err := fake.WaitFor(wait, discordtest.OnRoute(discordtest.RouteGlobalCommands))
+	if err != nil {
+		t.Fatalf("commands were not registered: %v", err)
+	}
+	// The overwrite is held for 2s: not ready yet.
+	if resp, err := http.Get("http://" + cfg.HTTP.MetricsAddr + "/readyz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && time.Since(req.Time) < 2*time.Second {
+			t.Error("/readyz said ready before the commands were registered")
+		}
+	}
+	waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
+	if len(fake.Commands("")) != 4 {
+		t.Errorf("registered %d commands, want 4", len(fake.Commands("")))
+	}
+	for _, err := range fake.SpecErrors() {
+		t.Error(err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
 	}
 }

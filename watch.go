@@ -56,13 +56,10 @@ func (w *folderWatch) run(ctx context.Context, every, quiet time.Duration, reloa
 				continue
 			}
 			changedAt = time.Time{}
-			rep, err := reload(ctx)
-			if err != nil {
-				log.Error("the knowledge folder changed but cannot be loaded; the previous index keeps serving", "dir", w.dir, "err", err)
-				continue
+			// The reload logs its own result.
+			if _, err := reload(ctx); err != nil {
+				log.Debug("the knowledge folder changed but cannot be loaded", "dir", w.dir, "err", err)
 			}
-			log.Info("reloaded the knowledge folder after a change", "dir", w.dir, "added", rep.Added, "changed", rep.Changed,
-				"removed", rep.Removed, "embedded", rep.Embedded, "cached", rep.Cached, "took", rep.Took, "version", rep.Version)
 		}
 	}
 }

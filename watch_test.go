@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"storybot/app"
 	"storybot/config"
 	"storybot/retrieval"
 )
@@ -102,14 +103,15 @@ func TestWatchReloadsLibrary(t *testing.T) {
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	w := watchFolder(folder)
-	lib, dir, err := openLibrary(context.Background(), cfg, log, nil)
+	svc, err := app.Open(context.Background(), cfg, log, app.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	lib := svc.Library
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		w.run(ctx, 10*time.Millisecond, 50*time.Millisecond, reloadFunc(lib, cfg, dir, log), log)
+		w.run(ctx, 10*time.Millisecond, 50*time.Millisecond, func(ctx context.Context) (retrieval.ReloadReport, error) { return svc.Reloader.Reload(ctx, "watch") }, log)
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()

@@ -31,13 +31,8 @@ func (c *call) ask(question string, private bool) {
 		c.replyEphemeral("I can't answer that: " + err.Error() + ".")
 		return
 	}
-	if ok, wait := c.b.limiter.allow(c.userID()); !ok {
-		c.log.Info("rate limited", "retry_after", wait.Round(time.Second).String())
-		c.b.metrics.Question(outcomeRateLimited, time.Since(start))
-		c.replyEphemeral(fmt.Sprintf("You're asking faster than I can keep up with. Please try again in %d seconds.",
-			int(math.Ceil(wait.Seconds()))))
-		return
-	}
+	// The gate first: a "busy" reply is the bot's fault and must not use
+	// up one of the user's questions.
 	if !c.b.gate.tryEnter() {
 		c.log.Warn("too many questions at once")
 		c.b.metrics.Question(outcomeRateLimited, time.Since(start))
@@ -45,6 +40,13 @@ func (c *call) ask(question string, private bool) {
 		return
 	}
 	defer c.b.gate.leave()
+	if ok, wait := c.b.limiter.allow(c.userID()); !ok {
+		c.log.Info("rate limited", "retry_after", wait.Round(time.Second).String())
+		c.b.metrics.Question(outcomeRateLimited, time.Since(start))
+		c.replyEphemeral(fmt.Sprintf("You're asking faster than I can keep up with. Please try again in %d seconds.",
+			int(math.Ceil(wait.Seconds()))))
+		return
+	}
 	// Until an outcome is counted, a panic counts as an error.
 	counted := false
 	count := func(outcome string) {
@@ -151,19 +153,12 @@ func errorReply(err error) reply {
 }
 
 // replyOrEdit sends r as the first response, or as an edit of the deferred
-// one. private only applies to a first response; a deferral fixed it. An
-// ephemeral reply to a public deferral replaces it: the "thinking" message
-// is deleted and the reply follows up ephemerally.
+// one. private only applies to a first response: a deferral fixed it, so
+// an error after a public deferral is an edit of that message, public (it
+// says only that something went wrong; the cause is logged). Deleting the
+// "thinking" message and following up privately is a sequence Discord
+// does not document.
 func (c *call) replyOrEdit(deferred, private bool, r reply) {
-	if deferred && r.ephemeral && !private {
-		if err := c.deleteOriginal(); err == nil {
-			_ = c.followup(&discordgo.WebhookParams{
-				Content: truncate(r.content, maxContent),
-				Flags:   discordgo.MessageFlagsEphemeral,
-			})
-			return
-		}
-	}
 	if deferred {
 		e := &discordgo.WebhookEdit{Embeds: &r.embeds, Components: &r.components}
 		if r.content != "" {

@@ -584,10 +584,12 @@ func TestEditRetries(t *testing.T) {
 	})
 }
 
-// TestTokenRejectedMidSession: a 401 on any reply, or a dropped gateway
-// after which REST says the token is bad, ends Run promptly with an error
-// that says so, and nothing more is sent to Discord: not by the handlers,
-// not by discordgo's reconnect loop.
+// TestTokenRejectedMidSession: a dropped gateway after which REST says the
+// bot token is bad (what a reset token does: gateway close 4004) ends Run
+// promptly with an error that says so, and nothing more is sent to
+// Discord: not by the handlers, not by discordgo's reconnect loop. A 401
+// on an interaction's own routes is not this: see
+// TestInteractionTokenRejectedEndsOnlyThatInteraction.
 func TestTokenRejectedMidSession(t *testing.T) {
 	t.Parallel()
 	unauthorized := discordtest.ErrorResponse(http.StatusUnauthorized, 0, "401: Unauthorized")
@@ -595,15 +597,6 @@ func TestTokenRejectedMidSession(t *testing.T) {
 		name  string
 		fault func(r *run, emb *countingEmbedder)
 	}{
-		{"REST 401 on the callback", func(r *run, _ *countingEmbedder) {
-			r.f.FailNext(discordtest.RouteCallback, 1, unauthorized)
-			r.ask(question, member)
-		}},
-		{"REST 401 on an edit", func(r *run, emb *countingEmbedder) {
-			_, release := r.deferredAsk(emb, member)
-			r.f.FailNext(discordtest.RouteEditOriginal, 1, unauthorized)
-			release()
-		}},
 		// The fake cannot revoke a token mid-session; REST saying 401
 		// after the gateway closed with 4004 is what a reset token does.
 		{"gateway 4004", func(r *run, _ *countingEmbedder) {
@@ -735,8 +728,8 @@ func TestPanicsAreRecovered(t *testing.T) {
 		if !strings.Contains(logs, "handler panicked") || !strings.Contains(logs, `"interaction":"`+p.ID()+`"`) || !strings.Contains(logs, "assignment to entry in nil map") {
 			t.Errorf("no panic line with the interaction id:\n%s", logs)
 		}
-		if r.metrics.reload("failed") != 1 || r.fm.failure("panic") != 1 {
-			t.Errorf("reloads %+v failures %+v, want one failed reload and one panic", r.metrics.reloads, r.fm.failures)
+		if r.fm.failure("panic") != 1 {
+			t.Errorf("failures %+v, want one panic", r.fm.failures)
 		}
 		r.answered(r.ask(question, member))
 	})
@@ -748,12 +741,6 @@ type teeMetrics []bot.Metrics
 func (t teeMetrics) Question(o string, d time.Duration) {
 	for _, m := range t {
 		m.Question(o, d)
-	}
-}
-
-func (t teeMetrics) Reload(r string) {
-	for _, m := range t {
-		m.Reload(r)
 	}
 }
 
@@ -850,11 +837,16 @@ func TestTokenNeverLeaks(t *testing.T) {
 	}
 	r.answered(ask(member))
 
+	// A 401 on an interaction's route ends only that interaction; the
+	// bot token is found bad when REST refuses it after a 4004.
 	r.f.FailNext(discordtest.RouteCallback, 1, discordtest.ErrorResponse(http.StatusUnauthorized, 0, "401: Unauthorized"))
 	ask(member)
+	r.waitLog("this interaction ends")
+	r.f.FailNext(discordtest.RouteUsersMe, 1, discordtest.ErrorResponse(http.StatusUnauthorized, 0, "401: Unauthorized"))
+	r.f.CloseGateway(4004)
 	runErr := r.result()
 	if runErr == nil {
-		t.Fatal("Run went on after a 401")
+		t.Fatal("Run went on after the bot token was refused")
 	}
 
 	rec := httptest.NewRecorder()

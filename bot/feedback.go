@@ -176,24 +176,23 @@ func (c *call) showPassages(customID string) {
 // PassageEmbeds renders the chunks with the given IDs, one embed each, and
 // counts the IDs not found in ix.
 func PassageEmbeds(ix *retrieval.Index, chunkIDs []string) (embeds []*discordgo.MessageEmbed, missing int) {
-	stories := ix.Stories()
 	for _, id := range chunkIDs {
-		ch, ok := ix.ChunkByID(id)
-		if !ok || ch.Story < 0 || ch.Story >= len(stories) {
+		p, ok := ix.Passage(id)
+		if !ok {
 			missing++
 			continue
 		}
-		s := stories[ch.Story]
+		s := p.Story
 		title := s.Title
 		if title == "" {
 			title = s.ID
 		}
 		e := &discordgo.MessageEmbed{
 			Title:       EscapeMarkdown(flatten(title)),
-			Description: EscapeMarkdown(s.Body[ch.Start:ch.End]),
+			Description: EscapeMarkdown(p.Text),
 			Color:       colorAnswer,
 		}
-		if first, last := paragraphs(s.Body, ch); first > 0 {
+		if first, last := p.FirstParagraph, p.LastParagraph; first > 0 {
 			where := fmt.Sprintf("Paragraph %d", first)
 			if last != first {
 				where = fmt.Sprintf("Paragraphs %d–%d", first, last)
@@ -206,13 +205,4 @@ func PassageEmbeds(ix *retrieval.Index, chunkIDs []string) (embeds []*discordgo.
 		embeds = append(embeds, e)
 	}
 	return fitEmbeds(embeds), missing
-}
-
-// paragraphs is the range of paragraphs a chunk spans.
-func paragraphs(body string, ch retrieval.Chunk) (first, last int) {
-	sents := retrieval.SplitStory(body)
-	if ch.First < 0 || ch.Last >= len(sents) || ch.First > ch.Last {
-		return 0, 0
-	}
-	return sents[ch.First].Paragraph, sents[ch.Last].Paragraph
 }

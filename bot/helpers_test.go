@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -28,7 +29,9 @@ import (
 // takes seconds of CPU, which would otherwise compete with the bots under
 // test for Discord's 3-second acknowledgement deadline.
 func TestMain(m *testing.M) {
-	if _, err := discordtest.SpecLoadTime(); err != nil {
+	if _, err := discordtest.SpecLoadTime(); errors.Is(err, discordtest.ErrNoSpec) {
+		fmt.Fprintln(os.Stderr, "spec checks skipped:", err)
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -25,6 +26,12 @@ const (
 	// ackBudget is how long the endpoint waits for a handler's first
 	// response. Handlers defer within DeferAfter, so this is a backstop.
 	ackBudget = 2800 * time.Millisecond
+	// replayWindow is how long an interaction id is remembered, to refuse
+	// the same signed request twice: longer than maxAge+maxSkew, so a
+	// replay is either remembered or too old. maxRemembered bounds the
+	// memory (about 100 bytes an id); past it the oldest are forgotten.
+	replayWindow  = 10 * time.Minute
+	maxRemembered = 200_000
 )
 
 // HTTPHandler serves the interactions endpoint, the way to run storybot
@@ -36,7 +43,7 @@ const (
 // on one of those, Fatal is closed and the server should stop.
 func (b *Bot) HTTPHandler(publicKey ed25519.PublicKey, s *discordgo.Session) http.Handler {
 	b.setToken(s.Token)
-	return &endpoint{b: b, key: publicKey, rest: s, now: time.Now}
+	return &endpoint{b: b, key: publicKey, rest: s, now: time.Now, seen: newReplayGuard(replayWindow, maxRemembered)}
 }
 
 type endpoint struct {
@@ -44,6 +51,7 @@ type endpoint struct {
 	key  ed25519.PublicKey
 	rest rest
 	now  func() time.Time
+	seen *replayGuard
 }
 
 // httpReply hands a handler's first response to ServeHTTP, which reports
@@ -57,6 +65,12 @@ func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	// Checked before anything is read: a declared size over the bound is
+	// refused at once; an undeclared one is cut at the bound.
+	if r.ContentLength > maxRequestBody {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
@@ -78,13 +92,37 @@ func (h *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
+	// The type and id first: discordgo cannot decode every type's data.
+	var head struct {
+		ID   string                    `json:"id"`
+		Type discordgo.InteractionType `json:"type"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		http.Error(w, "body is not an interaction", http.StatusBadRequest)
+		return
+	}
+	switch head.Type {
+	case discordgo.InteractionPing:
+		writeJSON(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+		return
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionMessageComponent:
+	default:
+		// Autocomplete and modals are never asked for; anything else is
+		// new to us. Said at once, not after the acknowledgement budget.
+		h.b.log.Info("interaction refused: unknown type", "type", int(head.Type), "remote", r.RemoteAddr)
+		http.Error(w, "unknown interaction type", http.StatusBadRequest)
+		return
+	}
 	var i discordgo.Interaction
 	if err := json.Unmarshal(body, &i); err != nil {
 		http.Error(w, "body is not an interaction", http.StatusBadRequest)
 		return
 	}
-	if i.Type == discordgo.InteractionPing {
-		writeJSON(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+	// A signed request is valid for maxAge; the same one sent again is a
+	// replay, and would run again (a /reload included).
+	if i.ID == "" || !h.seen.add(i.ID, h.now()) {
+		h.b.log.Warn("interaction refused: replayed", "interaction", i.ID, "remote", r.RemoteAddr)
+		http.Error(w, "interaction already received", http.StatusConflict)
 		return
 	}
 
@@ -150,4 +188,50 @@ func writeJSON(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, err = w.Write(b)
 	return err
+}
+
+// replayGuard remembers the interaction ids seen in the last window, at
+// most max of them, oldest forgotten first.
+type replayGuard struct {
+	mu     sync.Mutex
+	window time.Duration
+	max    int
+	at     map[string]time.Time
+	order  []string // ids, oldest first, from head
+	head   int
+}
+
+func newReplayGuard(window time.Duration, max int) *replayGuard {
+	return &replayGuard{window: window, max: max, at: map[string]time.Time{}}
+}
+
+// add records id at now; false if it was seen within the window.
+func (g *replayGuard) add(id string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.head < len(g.order) {
+		oldest := g.order[g.head]
+		if now.Sub(g.at[oldest]) < g.window && len(g.at) < g.max {
+			break
+		}
+		delete(g.at, oldest)
+		g.head++
+	}
+	if g.head > len(g.order)/2 {
+		g.order = append(g.order[:0], g.order[g.head:]...)
+		g.head = 0
+	}
+	if _, ok := g.at[id]; ok {
+		return false
+	}
+	g.at[id] = now
+	g.order = append(g.order, id)
+	return true
+}
+
+// size is how many ids are remembered, for tests.
+func (g *replayGuard) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.at)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -45,6 +46,13 @@ func (c *call) reload() {
 		c.replyEphemeral("Only moderators (Manage Server, or a moderator role) can reload the stories.")
 		return
 	}
+	if gs := c.b.cfg.GuildIDs; len(gs) > 0 && !slices.Contains(gs, c.i.GuildID) {
+		// The commands are registered in those guilds only; an
+		// interaction from elsewhere is a stale global command or forged.
+		c.log.Warn("reload refused: not from a configured guild")
+		c.replyEphemeral("Reloading is only possible from the servers this bot is configured for.")
+		return
+	}
 	if c.b.cfg.Reload == nil {
 		c.replyEphemeral("Reloading is not configured for this bot.")
 		return
@@ -52,25 +60,21 @@ func (c *call) reload() {
 	if err := c.deferReply(true); err != nil {
 		return
 	}
-	c.log.Info("reload started")
-	// A Reload that panics failed: the old snapshot keeps serving.
-	c.onPanic = func() { c.b.metrics.Reload(reloadFailed) }
-	ctx, cancel := context.WithTimeout(c.ctx, reloadTimeout)
+	c.log.Info("reload requested")
+	// The reload counts and logs itself (one reloader serves /reload, the
+	// folder watcher and SIGHUP); this only waits for it, and not past
+	// the point where the answer could still reach Discord.
+	ctx, cancel := context.WithDeadline(c.ctx, c.tokenExpires.Add(-time.Minute))
 	defer cancel()
 	rep, err := c.b.cfg.Reload(ctx)
-	c.onPanic = nil
 	var text string
 	if err != nil {
-		c.b.metrics.Reload(reloadFailed)
-		c.log.Warn("reload failed; the old stories keep serving", "err", err)
+		c.log.Info("reload failed; the old stories keep serving", "err", err)
 		// Redacted: the error goes to Discord, and an error from a
 		// misconfigured provider may quote any secret.
 		text = "Reload failed, so nothing changed: the stories loaded before keep answering questions.\n" +
 			EscapeMarkdown(c.redactString(err.Error()))
 	} else {
-		c.b.metrics.Reload(reloadOK)
-		c.log.Info("reloaded", "added", rep.Added, "changed", rep.Changed, "removed", rep.Removed,
-			"embedded", rep.Embedded, "cached", rep.Cached, "version", rep.Version, "took_ms", rep.Took.Milliseconds())
 		text = ReloadText(rep)
 	}
 	parts := splitContent(text, maxContent, maxReloadMessages)

@@ -401,64 +401,58 @@ func TestToken(t *testing.T) {
 	}
 }
 
-func TestRetrievalOptions(t *testing.T) {
+func TestRetrievalOptionsArePlainData(t *testing.T) {
 	c := Default()
 	opts, err := c.RetrievalOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Embedder == nil || !strings.HasPrefix(opts.Embedder.ID(), "glove100-sif") {
-		t.Errorf("offline embedder: %v", opts.Embedder)
+	// No models: building them is the app package's job.
+	if opts.Embedder != nil || opts.Encoder != nil {
+		t.Errorf("config built a model: %+v", opts)
 	}
-	if opts.Encoder == nil || !strings.HasPrefix(opts.Encoder.ID(), "use-lite") {
-		t.Errorf("sentence encoder: %v", opts.Encoder)
-	}
-	// 0 leaves the thresholds to retrieval's measured defaults.
-	if opts.TopK != retrieval.DefaultTopK || opts.DeclineBelow != 0 || opts.DeclineBelowEncoder != 0 || opts.Chunking != retrieval.DefaultChunkOptions {
+	if opts.TopK != retrieval.DefaultTopK || opts.Chunking != retrieval.DefaultChunkOptions {
 		t.Errorf("options %+v", opts)
 	}
-	// A threshold set applies to the answerability in use.
-	c.Retrieval.DeclineBelow = 0.6
-	if opts, err = c.RetrievalOptions(); err != nil || opts.DeclineBelowEncoder != 0.6 || opts.DeclineBelow != 0 {
-		t.Errorf("threshold with the encoder: %+v, %v", opts, err)
+	c.Embedder = Embedder{Kind: EmbedderOpenAI, URL: "https://api.example.com/v1", Model: "m", APIKeyEnv: "MY_KEY"}
+	c.getenv = env()
+	_, err = c.EmbedderAPIKey()
+	wantErr(t, err, "embedder.api_key_env", "MY_KEY is not set")
+	c.getenv = env("MY_KEY", "sk-1")
+	if k, err := c.EmbedderAPIKey(); k != "sk-1" || err != nil {
+		t.Errorf("key %q, %v", k, err)
 	}
-	c.Retrieval.SentenceEncoder = SentenceEncoderNone
-	if opts, err = c.RetrievalOptions(); err != nil || opts.Encoder != nil || opts.DeclineBelow != 0.6 {
-		t.Errorf("threshold without the encoder: %+v, %v", opts, err)
-	}
-
-	c.Chunking.Overlap = 0
-	c.Embedder = Embedder{Kind: EmbedderNone}
-	if opts, err = c.RetrievalOptions(); err != nil || opts.Embedder != nil || opts.Chunking.Overlap >= 0 {
-		t.Errorf("none/no overlap: %+v, %v", opts, err)
-	}
-
-	c, err = Load("", env("STORYBOT_EMBEDDER_KIND", "openai", "STORYBOT_EMBEDDER_URL", "https://api.example.com/v1",
-		"STORYBOT_EMBEDDER_MODEL", "text-embedding-3-small", "STORYBOT_EMBEDDER_API_KEY_ENV", "MY_KEY", "MY_KEY", "sk-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts, err = c.RetrievalOptions(); err != nil || opts.Embedder.ID() != "openai:text-embedding-3-small" {
-		t.Errorf("openai: %v, %v", opts.Embedder, err)
-	}
-	c.getenv = env() // the key's variable is unset
-	_, err = c.RetrievalOptions()
-	wantErr(t, err, "STORYBOT_EMBEDDER_API_KEY_ENV (embedder.api_key_env)", "MY_KEY is not set")
-
-	c = Default()
-	c.Embedder = Embedder{Kind: EmbedderOllama, URL: "http://localhost:11434", Model: "nomic-embed-text"}
-	if opts, err = c.RetrievalOptions(); err != nil || opts.Embedder.ID() != "ollama:nomic-embed-text" {
-		t.Errorf("ollama: %v, %v", opts.Embedder, err)
-	}
-	c.Limits.Concurrency = 0
-	_, err = c.RetrievalOptions()
-	wantErr(t, err, "limits.concurrency")
 }
 
 func TestSlogLevel(t *testing.T) {
 	for level, want := range map[string]string{"debug": "DEBUG", "warn": "WARN", "error": "ERROR", "info": "INFO", "bogus": "INFO"} {
 		if got := (Log{Level: level}).SlogLevel().String(); got != want {
 			t.Errorf("%s → %s, want %s", level, got, want)
+		}
+	}
+}
+
+// TestTokenPastedIntoAnotherKeyIsNotEchoed: a bot token pasted into
+// application_id, guild_ids or log.level, in the file or the environment,
+// is refused without the error quoting it (it used to quote 60
+// characters).
+func TestTokenPastedIntoAnotherKeyIsNotEchoed(t *testing.T) {
+	tok := "MTA5ODc2NTQzMjEwOTg3NjU0MzI.GxYz12.realSecretTokenValue0123456789abcdefAB"
+	for _, k := range []string{"STORYBOT_DISCORD_APPLICATION_ID", "STORYBOT_DISCORD_GUILD_IDS", "STORYBOT_LOG_LEVEL"} {
+		env := map[string]string{k: tok}
+		_, err := Load("", func(s string) string { return env[s] })
+		if err == nil || strings.Contains(err.Error(), "MTA5ODc2NTQz") || strings.Contains(err.Error(), "realSecret") || !strings.Contains(err.Error(), "redacted") {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
+	for _, y := range []string{"discord:\n  application_id: \"" + tok + "\"\n", "discord:\n  guild_ids: [\"" + tok + "\"]\n", "log:\n  level: " + tok + "\n"} {
+		p := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(p, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p, func(string) string { return "" })
+		if err == nil || strings.Contains(err.Error(), "MTA5ODc2NTQz") || strings.Contains(err.Error(), "realSecret") {
+			t.Errorf("%q: %v", y, err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -210,11 +211,17 @@ func want(t reflect.Type) string {
 // clip keeps messages readable when someone pastes a paragraph into a value.
 func clip(s string) string {
 	const n = 60
+	s = tokenShaped.ReplaceAllString(s, "<redacted: shaped like a Discord token>")
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "…"
 }
+
+// tokenShaped matches a Discord bot token (three base64url parts joined by
+// dots), wherever one is pasted by mistake: an error about a value must
+// not echo it.
+var tokenShaped = regexp.MustCompile(`[A-Za-z0-9_-]{17,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}`)
 
 func join(path, key string) string {
 	if path == "" {

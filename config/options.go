@@ -2,16 +2,14 @@ package config
 
 import (
 	"fmt"
-	"time"
 
 	"storybot/retrieval"
-	"storybot/retrieval/encoder"
-	"storybot/retrieval/provider"
-	"storybot/retrieval/wordvec"
 )
 
-// RetrievalOptions turns the chunking, retrieval and embedder settings into
-// retrieval.Options, building the embedder. It validates c first, so a
+// RetrievalOptions turns the chunking and retrieval settings into
+// retrieval.Options, without the models: building the embedder and the
+// sentence encoder is the app package's job (app.RetrievalOptions), so
+// config stays plain data and validation. It validates c first, so a
 // hand-built Config cannot slip a bad value through.
 func (c *Config) RetrievalOptions() (retrieval.Options, error) {
 	if err := c.Validate(); err != nil {
@@ -26,50 +24,28 @@ func (c *Config) RetrievalOptions() (retrieval.Options, error) {
 		TopK:     c.Retrieval.TopK,
 	}
 	if c.Retrieval.SentenceEncoder == SentenceEncoderBuiltin {
-		enc, err := encoder.New()
-		if err != nil {
-			return retrieval.Options{}, fmt.Errorf("sentence encoder: %w", err)
-		}
-		opts.Encoder = enc
 		// The threshold set applies to the answerability in use; the
 		// word-vector one stays for questions the encoder cannot read.
 		opts.DeclineBelowEncoder = c.Retrieval.DeclineBelow
 	} else {
 		opts.DeclineBelow = c.Retrieval.DeclineBelow
 	}
-	e := c.Embedder
-	switch e.Kind {
-	case EmbedderOffline:
-		w, err := wordvec.New()
-		if err != nil {
-			return retrieval.Options{}, fmt.Errorf("offline embedder: %w", err)
-		}
-		opts.Embedder = w
-	case EmbedderOllama, EmbedderOpenAI:
-		pc := provider.Config{URL: e.URL, Model: e.Model, Timeout: time.Duration(e.Timeout), BatchSize: e.BatchSize}
-		if e.APIKeyEnv != "" {
-			getenv := c.getenv
-			if getenv == nil {
-				return retrieval.Options{}, fmt.Errorf("%s: no environment to read %s from", c.where("embedder.api_key_env"), e.APIKeyEnv)
-			}
-			if pc.APIKey = getenv(e.APIKeyEnv); pc.APIKey == "" {
-				return retrieval.Options{}, fmt.Errorf("%s: the environment variable %s is not set", c.where("embedder.api_key_env"), e.APIKeyEnv)
-			}
-		}
-		var (
-			emb retrieval.Embedder
-			err error
-		)
-		if e.Kind == EmbedderOllama {
-			emb, err = provider.NewOllama(pc)
-		} else {
-			emb, err = provider.NewOpenAI(pc)
-		}
-		if err != nil {
-			return retrieval.Options{}, fmt.Errorf("embedder: %w", err)
-		}
-		opts.Embedder = emb
-	case EmbedderNone:
-	}
 	return opts, nil
+}
+
+// EmbedderAPIKey reads the embedder's API key from the environment
+// variable embedder.api_key_env names; "" when none is configured.
+func (c *Config) EmbedderAPIKey() (string, error) {
+	name := c.Embedder.APIKeyEnv
+	if name == "" {
+		return "", nil
+	}
+	if c.getenv == nil {
+		return "", fmt.Errorf("%s: no environment to read %s from", c.where("embedder.api_key_env"), name)
+	}
+	key := c.getenv(name)
+	if key == "" {
+		return "", fmt.Errorf("%s: the environment variable %s is not set", c.where("embedder.api_key_env"), name)
+	}
+	return key, nil
 }

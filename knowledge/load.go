@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -27,7 +29,7 @@ var defaultFS embed.FS
 // Default returns the story embedded in the binary, so storybot answers out of
 // the box with no files and no network.
 func Default() []*Story {
-	stories, err := loadFS(defaultFS, "default")
+	stories, err := loadFS(context.Background(), embedFS{defaultFS}, "default")
 	if err != nil {
 		// The embedded file is part of the build; a failure here is a bug
 		// that the package tests catch.
@@ -36,12 +38,27 @@ func Default() []*Story {
 	return stories
 }
 
-// LoadDir loads every .txt and .md file under dir (hidden files and folders
-// are skipped). Reading goes through os.Root, so a symlink or path that
-// escapes dir is refused instead of followed. If any file is broken, LoadDir
+// LoadTimeout bounds LoadDir: reading a folder of news stories takes
+// milliseconds; a file system that does not answer must not hang a reload.
+const LoadTimeout = 30 * time.Second
+
+// LoadDir is LoadDirContext with LoadTimeout.
+func LoadDir(dir string) ([]*Story, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), LoadTimeout)
+	defer cancel()
+	return LoadDirContext(ctx, dir)
+}
+
+// LoadDirContext loads every .txt and .md file under dir (hidden files and
+// folders are skipped), giving up when ctx ends. Reading goes through
+// os.Root, so a symlink or path that escapes dir is refused instead of
+// followed. Only regular files are read: a named pipe, device or socket
+// is an error naming it (opening a pipe would wait for a writer forever).
+// A file that changes while it is read is read again, and reported if it
+// keeps changing (see readStable). If any file is broken, LoadDirContext
 // returns no stories and an error that names each broken file and why: a
 // reload must never swap in half a folder.
-func LoadDir(dir string) ([]*Story, error) {
+func LoadDirContext(ctx context.Context, dir string) ([]*Story, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("knowledge folder: %w", err)
@@ -54,19 +71,47 @@ func LoadDir(dir string) ([]*Story, error) {
 		return nil, fmt.Errorf("knowledge folder: %w", err)
 	}
 	defer root.Close()
-	stories, err := loadFS(root.FS(), ".")
+	stories, err := loadFS(ctx, rootFS{root}, ".")
 	if err != nil {
 		return nil, fmt.Errorf("knowledge folder %s: %w", dir, err)
 	}
 	return stories, nil
 }
 
-func loadFS(fsys fs.FS, dir string) ([]*Story, error) {
+// storyFS is what loading reads from: a folder (rootFS) or the embedded
+// story.
+type storyFS interface {
+	fs.FS
+	// openFile opens p for reading without waiting on it (a pipe).
+	openFile(p string) (fs.File, error)
+	lstat(p string) (fs.FileInfo, error)
+}
+
+// rootFS reads a folder through os.Root.
+type rootFS struct{ root *os.Root }
+
+func (r rootFS) Open(p string) (fs.File, error) { return r.root.FS().Open(p) }
+
+func (r rootFS) lstat(p string) (fs.FileInfo, error) { return r.root.Lstat(p) }
+
+func (r rootFS) openFile(p string) (fs.File, error) { return r.root.OpenFile(p, openFlags, 0) }
+
+// embedFS reads the story built into the binary.
+type embedFS struct{ fs.FS }
+
+func (e embedFS) lstat(p string) (fs.FileInfo, error) { return fs.Stat(e.FS, p) }
+
+func (e embedFS) openFile(p string) (fs.File, error) { return e.FS.Open(p) }
+
+func loadFS(ctx context.Context, fsys storyFS, dir string) ([]*Story, error) {
 	var (
 		stories []*Story
 		errs    []error
 	)
 	walkErr := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("reading stopped at %s: %w", p, context.Cause(ctx))
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 			return nil
@@ -81,7 +126,7 @@ func loadFS(fsys fs.FS, dir string) ([]*Story, error) {
 		if d.IsDir() || !isStoryFile(name) {
 			return nil
 		}
-		s, err := readStory(fsys, p)
+		s, err := readStory(ctx, fsys, p)
 		if err != nil {
 			errs = append(errs, err)
 			return nil
@@ -134,31 +179,157 @@ func checkUniqueIDs(stories []*Story) error {
 	return errors.Join(errs...)
 }
 
-// readStory reads one file with the size limit applied before the whole file
-// is in memory.
-func readStory(fsys fs.FS, p string) (*Story, error) {
-	f, err := fsys.Open(p)
+// How a story file is read stably: a file written in place (truncated,
+// then written) is caught by its size or modification time changing
+// across the read, or by a modification younger than settle, which is
+// waited out first (as the folder watcher waits for a second of quiet). Each try
+// starts over; after readTries the file is reported. A writer that stops
+// for longer than settle in the middle of a file cannot be told from one
+// that finished. An editor's atomic rename needs none of this: the open
+// file is the old one, whole.
+const (
+	settle    = time.Second
+	readTries = 4
+	readChunk = 64 << 10
+)
+
+// readStory reads one regular file (checked with Lstat before opening and
+// on the open file after), stably, with the size limit applied before the
+// whole file is in memory.
+func readStory(ctx context.Context, fsys storyFS, p string) (*Story, error) {
+	info, err := fsys.lstat(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		// Followed inside the folder only (os.Root refuses the rest).
+		if info, err = fs.Stat(fsys, p); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	if err := regular(p, info); err != nil {
+		return nil, err
+	}
+	f, err := fsys.openFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	defer f.Close()
-	tooBig := fmt.Errorf("%s: file is larger than the %d MB limit for a story", p, MaxFileSize>>20)
-	if info, err := f.Stat(); err == nil && info.Size() > MaxFileSize {
-		return nil, tooBig
-	}
-	// The limit applies while reading too: a file may grow after Stat.
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readStable(ctx, f, p)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, tooBig
+		return nil, err
 	}
 	s, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return s, nil
+}
+
+// regular refuses anything but a regular file, naming what it is.
+func regular(p string, info fs.FileInfo) error {
+	m := info.Mode()
+	var what string
+	switch {
+	case m.IsRegular():
+		return nil
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		what = "a device"
+	case m.IsDir():
+		what = "a directory"
+	default:
+		what = "not a regular file (" + m.Type().String() + ")"
+	}
+	return fmt.Errorf("%s: %s, not a story file; only regular files are read", p, what)
+}
+
+// readStable reads f whole, again if it changed meanwhile (see settle).
+func readStable(ctx context.Context, f fs.File, p string) ([]byte, error) {
+	tooBig := fmt.Errorf("%s: file is larger than the %d MB limit for a story", p, MaxFileSize>>20)
+	for try := 1; ; try++ {
+		before, err := f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if err := regular(p, before); err != nil {
+			return nil, err
+		}
+		if age := time.Since(before.ModTime()); age >= 0 && age < settle {
+			// Just written, maybe still being written: wait, then look
+			// again from the start.
+			if try == readTries {
+				return nil, fmt.Errorf("%s: the file kept changing while it was read; try again once it is written", p)
+			}
+			if err := sleep(ctx, settle-age); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			continue
+		}
+		if before.Size() > MaxFileSize {
+			return nil, tooBig
+		}
+		if try > 1 {
+			seeker, ok := f.(io.Seeker)
+			if !ok {
+				return nil, fmt.Errorf("%s: changed while it was read", p)
+			}
+			if _, err := seeker.Seek(0, io.SeekStart); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		data, err := readAll(ctx, f, MaxFileSize+1)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if len(data) > MaxFileSize {
+			return nil, tooBig
+		}
+		after, err := f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if after.Size() == before.Size() && after.ModTime().Equal(before.ModTime()) && int64(len(data)) == after.Size() {
+			return data, nil
+		}
+		if try == readTries {
+			return nil, fmt.Errorf("%s: the file kept changing while it was read; try again once it is written", p)
+		}
+	}
+}
+
+// readAll reads up to limit bytes, in chunks, stopping when ctx ends.
+func readAll(ctx context.Context, r io.Reader, limit int) ([]byte, error) {
+	var out []byte
+	buf := make([]byte, readChunk)
+	for len(out) < limit {
+		if err := ctx.Err(); err != nil {
+			return nil, context.Cause(ctx)
+		}
+		n, err := r.Read(buf[:min(len(buf), limit-len(out))])
+		out = append(out, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // frontMatter is the optional YAML header of a story file. Unknown keys are an

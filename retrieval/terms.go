@@ -3,6 +3,7 @@ package retrieval
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/kljensen/snowball/english"
@@ -44,8 +45,17 @@ func words(text string) []string {
 }
 
 // stemCache memoises Snowball stems: a corpus repeats its words, and stemming
-// is the hot part of indexing.
-var stemCache sync.Map
+// is the hot part of indexing. It is bounded: questions bring words without
+// end, so past maxStems words it starts over (the hot ones come back at
+// once).
+var (
+	stemCache sync.Map
+	stemCount atomic.Int64
+)
+
+// maxStems bounds stemCache: English has far fewer distinct words in
+// use, and the cache costs about 100 bytes a word.
+const maxStems = 200_000
 
 func stem(w string) string {
 	if v, ok := stemCache.Load(w); ok {
@@ -54,6 +64,10 @@ func stem(w string) string {
 	s := english.Stem(w, false)
 	if s == "" {
 		s = w
+	}
+	if stemCount.Add(1) > maxStems {
+		stemCache.Clear()
+		stemCount.Store(1)
 	}
 	stemCache.Store(w, s)
 	return s

@@ -56,6 +56,9 @@ func (f *Fake) servePutCommands(req *Request) Response {
 	if err := json.Unmarshal(req.Body, &in); err != nil {
 		return invalidForm("body must be an array of application commands")
 	}
+	if resp, bad := checkCommands(in); bad {
+		return resp
+	}
 	guild := req.Params["guild"]
 	version := NewSnowflake()
 

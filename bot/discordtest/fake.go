@@ -51,6 +51,10 @@ type Config struct {
 	// message content intent. Default 0.
 	AppFlags int
 
+	// Guilds are the ids of the guilds the bot is in: READY lists them
+	// and GET /users/@me/guilds returns them.
+	Guilds []string
+
 	// Token, if set, is the only bot token accepted: REST routes that need
 	// bot auth answer 401 without it and the gateway closes with 4004 on
 	// IDENTIFY/RESUME. A "Bot " prefix is optional on both sides.
@@ -89,7 +93,19 @@ type Fake struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close; unblocks delayed handlers
+
+	// clockOffset moves the fake's clock (Now) ahead of the wall clock.
+	clockOffset atomic.Int64
 }
+
+// Now is the fake's clock: the wall clock moved on by Advance. Interaction
+// tokens expire on it (TokenLife after dispatch), and the acknowledgement
+// deadline is measured on it.
+func (f *Fake) Now() time.Time { return time.Now().Add(time.Duration(f.clockOffset.Load())) }
+
+// Advance moves the fake's clock forward by d, so a test can reach an
+// interaction token's 16th minute at once.
+func (f *Fake) Advance(d time.Duration) { f.clockOffset.Add(int64(d)) }
 
 // New starts a fake on 127.0.0.1 and closes it when the test ends.
 // Sessions made with NewSession are closed before the fake.

@@ -250,11 +250,22 @@ func (f *Fake) DispatchInteraction(i any) error {
 	if err != nil {
 		return fmt.Errorf("discordtest: dispatch interaction: %w", err)
 	}
-	if err := f.ix.register(raw); err != nil {
+	if err := f.ix.register(raw, f.Now()); err != nil {
 		return err
 	}
 	_, err = f.Dispatch("INTERACTION_CREATE", raw)
 	return err
+}
+
+// RegisterInteraction remembers an interaction the test delivers some
+// other way (over HTTP, say), so the bot's replies to it are accepted as
+// for DispatchInteraction; its token's clock starts now.
+func (f *Fake) RegisterInteraction(i any) error {
+	raw, err := rawJSON(i)
+	if err != nil {
+		return fmt.Errorf("discordtest: register interaction: %w", err)
+	}
+	return f.ix.register(raw, f.Now())
 }
 
 func rawJSON(v any) (json.RawMessage, error) {
@@ -500,7 +511,7 @@ func (f *Fake) identify(c *gatewayConn, data json.RawMessage, authed bool) bool 
 		"session_type":       "normal",
 		"resume_gateway_url": f.GatewayURL(),
 		"application":        map[string]any{"id": f.cfg.AppID, "flags": f.cfg.AppFlags},
-		"guilds":             []any{},
+		"guilds":             f.unavailableGuilds(),
 		"private_channels":   []any{},
 		"relationships":      []any{},
 		"presences":          []any{},
@@ -620,4 +631,14 @@ func (c *gatewayConn) close(code int, text string) {
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	c.wmu.Unlock()
 	_ = c.ws.Close()
+}
+
+// unavailableGuilds is READY's guild list: each of Config.Guilds, not yet
+// loaded, as Discord sends it.
+func (f *Fake) unavailableGuilds() []any {
+	out := []any{}
+	for _, id := range f.cfg.Guilds {
+		out = append(out, map[string]any{"id": id, "unavailable": true})
+	}
+	return out
 }

@@ -279,9 +279,12 @@ type interactionState struct {
 	channelID  string
 	dispatched time.Time
 	acked      bool
-	message    map[string]any // the message a component sits on
-	original   map[string]any // the original response, once there is one
-	followups  []map[string]any
+	// loading is set by a deferral and cleared by the first edit or
+	// followup, which replaces the "thinking" message, as on Discord.
+	loading   bool
+	message   map[string]any // the message a component sits on
+	original  map[string]any // the original response, once there is one
+	followups []map[string]any
 }
 
 type interactionRegistry struct {
@@ -296,8 +299,9 @@ func (r *interactionRegistry) init() {
 }
 
 // register remembers a dispatched interaction so the bot's replies to it
-// are accepted, as Discord only accepts tokens it issued.
-func (r *interactionRegistry) register(raw []byte) error {
+// are accepted, as Discord only accepts tokens it issued. now is the
+// fake's clock.
+func (r *interactionRegistry) register(raw []byte, now time.Time) error {
 	var p struct {
 		ID        string          `json:"id"`
 		Token     string          `json:"token"`
@@ -316,7 +320,7 @@ func (r *interactionRegistry) register(raw []byte) error {
 	}
 	st := &interactionState{
 		id: p.ID, token: p.Token, typ: p.Type, dataType: p.Data.Type,
-		channelID: p.ChannelID, dispatched: time.Now(),
+		channelID: p.ChannelID, dispatched: now,
 	}
 	if len(p.Message) > 0 {
 		_ = json.Unmarshal(p.Message, &st.message)
@@ -372,6 +376,17 @@ func alreadyAcked() Response {
 }
 func unknownWebhook() Response { return ErrorResponse(http.StatusNotFound, 10015, "Unknown Webhook") }
 func unknownMessage() Response { return ErrorResponse(http.StatusNotFound, 10008, "Unknown Message") }
+func invalidWebhookToken() Response {
+	return ErrorResponse(http.StatusUnauthorized, 50027, "Invalid Webhook Token")
+}
+
+// TokenLife is how long Discord accepts an interaction token.
+const TokenLife = 15 * time.Minute
+
+// expired reports whether st's token is past its life on the fake's clock.
+func (f *Fake) expired(st *interactionState) bool {
+	return f.Now().Sub(st.dispatched) > TokenLife
+}
 
 // Interaction callback types.
 const (
@@ -398,10 +413,13 @@ func (f *Fake) serveCallback(req *Request) Response {
 	if st == nil || st.token != req.Params["token"] {
 		return unknownInteraction()
 	}
+	if f.expired(st) {
+		return invalidWebhookToken()
+	}
 	if st.acked {
 		return alreadyAcked()
 	}
-	if f.cfg.AckTimeout > 0 && time.Since(st.dispatched) > f.cfg.AckTimeout {
+	if f.cfg.AckTimeout > 0 && f.Now().Sub(st.dispatched) > f.cfg.AckTimeout {
 		return unknownInteraction()
 	}
 	component := st.typ == int(discordgo.InteractionMessageComponent) || st.typ == int(discordgo.InteractionModalSubmit)
@@ -422,8 +440,15 @@ func (f *Fake) serveCallback(req *Request) Response {
 		if t == cbDeferred {
 			flags, _ := body.Data["flags"].(float64)
 			m["flags"] = int(flags) | int(discordgo.MessageFlagsLoading)
+			st.loading = true
 		} else {
+			if resp, bad := checkMessage(body.Data, []string{"data"}); bad {
+				return resp
+			}
 			applyMessageFields(m, body.Data)
+			if isEmptyMessage(m) {
+				return emptyMessage()
+			}
 		}
 		st.original = m
 	case (t == cbDeferredUpdate || t == cbUpdate) && component:
@@ -432,6 +457,9 @@ func (f *Fake) serveCallback(req *Request) Response {
 			m = f.botMessage(st.channelID, 0)
 		}
 		if t == cbUpdate {
+			if resp, bad := checkMessage(body.Data, []string{"data"}); bad {
+				return resp
+			}
 			applyMessageFields(m, body.Data)
 			m["edited_timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
 		}
@@ -488,6 +516,14 @@ func (f *Fake) onWebhook(req *Request, fn func(st *interactionState, body map[st
 	if st == nil {
 		return unknownWebhook()
 	}
+	if f.expired(st) {
+		return invalidWebhookToken()
+	}
+	if body != nil {
+		if resp, bad := checkMessage(body, nil); bad {
+			return resp
+		}
+	}
 	return fn(st, body)
 }
 
@@ -505,7 +541,12 @@ func (f *Fake) serveEditOriginal(req *Request) Response {
 		if st.original == nil {
 			return unknownMessage()
 		}
-		editMessage(st.original, body)
+		edited := cloneMessage(st.original)
+		editMessage(edited, body)
+		if isEmptyMessage(edited) {
+			return emptyMessage()
+		}
+		st.original, st.loading = edited, false
 		return jsonResponse(http.StatusOK, st.original)
 	})
 }
@@ -525,8 +566,28 @@ func (f *Fake) serveFollowup(req *Request) Response {
 		if !st.acked {
 			return unknownWebhook()
 		}
+		// The first followup after a deferral replaces the "thinking"
+		// message (the original), keeping the deferral's flags.
+		if st.loading && st.original != nil {
+			edited := cloneMessage(st.original)
+			flags := edited["flags"]
+			editMessage(edited, body)
+			edited["flags"] = flags
+			clearLoading(edited)
+			if isEmptyMessage(edited) {
+				return emptyMessage()
+			}
+			st.original, st.loading = edited, false
+			if req.Query.Get("wait") != "true" {
+				return noContent()
+			}
+			return jsonResponse(http.StatusOK, st.original)
+		}
 		m := f.botMessage(st.channelID, discordgo.MessageTypeReply)
 		applyMessageFields(m, body)
+		if isEmptyMessage(m) {
+			return emptyMessage()
+		}
 		st.followups = append(st.followups, m)
 		// Without ?wait=true Discord answers 204 and discordgo returns nil.
 		if req.Query.Get("wait") != "true" {
@@ -538,10 +599,15 @@ func (f *Fake) serveFollowup(req *Request) Response {
 
 func (f *Fake) serveEditFollowup(req *Request) Response {
 	return f.onWebhook(req, func(st *interactionState, body map[string]any) Response {
-		for _, m := range st.followups {
+		for i, m := range st.followups {
 			if m["id"] == req.Params["message"] {
-				editMessage(m, body)
-				return jsonResponse(http.StatusOK, m)
+				edited := cloneMessage(m)
+				editMessage(edited, body)
+				if isEmptyMessage(edited) {
+					return emptyMessage()
+				}
+				st.followups[i] = edited
+				return jsonResponse(http.StatusOK, edited)
 			}
 		}
 		return unknownMessage()
@@ -553,9 +619,27 @@ func (f *Fake) serveEditFollowup(req *Request) Response {
 func editMessage(m, body map[string]any) {
 	applyMessageFields(m, body)
 	m["edited_timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
+	clearLoading(m)
+}
+
+// clearLoading drops the "thinking" flag.
+func clearLoading(m map[string]any) {
 	if flags, ok := m["flags"].(float64); ok {
 		m["flags"] = float64(int(flags) &^ int(discordgo.MessageFlagsLoading))
 	} else if flags, ok := m["flags"].(int); ok {
 		m["flags"] = flags &^ int(discordgo.MessageFlagsLoading)
 	}
+}
+
+// cloneMessage copies m deeply enough that a refused edit changes nothing.
+func cloneMessage(m map[string]any) map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic("discordtest: marshal message: " + err.Error())
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic("discordtest: unmarshal message: " + err.Error())
+	}
+	return out
 }

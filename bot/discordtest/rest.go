@@ -22,6 +22,7 @@ const (
 	RouteGateway        = "GET /api/v9/gateway"
 	RouteGatewayBot     = "GET /api/v9/gateway/bot"
 	RouteUsersMe        = "GET /api/v9/users/@me"
+	RouteUserGuilds     = "GET /api/v9/users/@me/guilds"
 	RouteCallback       = "POST /api/v9/interactions/{id}/{token}/callback"
 	RouteOriginal       = "GET /api/v9/webhooks/{app}/{token}/messages/@original"
 	RouteEditOriginal   = "PATCH /api/v9/webhooks/{app}/{token}/messages/@original"
@@ -319,6 +320,14 @@ func (f *Fake) routes(mux *http.ServeMux) {
 	}))
 	f.handle(mux, RouteUsersMe, f.authed(func(*Request) Response {
 		return jsonResponse(http.StatusOK, f.botUser())
+	}))
+	f.handle(mux, RouteUserGuilds, f.authed(func(*Request) Response {
+		gs := []any{}
+		for _, id := range f.cfg.Guilds {
+			gs = append(gs, map[string]any{"id": id, "name": "guild " + id, "icon": nil, "owner": false,
+				"permissions": "0", "features": []any{}})
+		}
+		return jsonResponse(http.StatusOK, gs)
 	}))
 	f.handle(mux, RouteCallback, f.serveCallback)
 	f.handle(mux, RouteOriginal, f.serveGetOriginal)

@@ -11,6 +11,7 @@ import (
 // describe is needed, and that the filter removes exactly that failure.
 func TestPermissionsQuirkIsReal(t *testing.T) {
 	t.Parallel()
+	RequireSpec(t)
 	v, err := loadSpec()
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,8 @@
-package main
+// Package app is storybot's service, built once from a config: the
+// library that answers, the embedders it uses, the data directory that
+// persists its cache and last good snapshot, and the reloader. main keeps
+// the commands; config stays plain data.
+package app
 
 import (
 	"context"
@@ -7,7 +11,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"storybot/config"
@@ -16,24 +19,67 @@ import (
 	"storybot/store"
 )
 
-// openLibrary loads the knowledge, builds the index with the persisted
-// embedding cache (so unchanged text is not embedded again), stores the cache
-// and the stories as the last good snapshot, and returns the library to
-// serve. If the knowledge folder is broken but a last good snapshot is
-// stored, it logs why and serves that snapshot. The store.Dir is nil when
-// cfg.DataDir is empty.
-func openLibrary(ctx context.Context, cfg *config.Config, log *slog.Logger, progress func(done, total int)) (*retrieval.Library, *store.Dir, error) {
-	opts, err := cfg.RetrievalOptions()
+// Options tune Open for the command that runs it. The zero value is what
+// serve wants.
+type Options struct {
+	// Progress, if set, is told as stories are embedded.
+	Progress func(done, total int)
+	// NoFallback makes a broken folder an error instead of serving the
+	// last good snapshot: storybot index's job is to build from the folder.
+	NoFallback bool
+	// WrapEmbedder, if set, wraps the configured embedder (serve counts
+	// its calls).
+	WrapEmbedder func(retrieval.Embedder) retrieval.Embedder
+	// Metrics receives the reloads' results; nil counts nothing.
+	Metrics ReloadMetrics
+}
+
+// App is the service Open builds.
+type App struct {
+	Library  *retrieval.Library
+	Dir      *store.Dir // nil without data_dir
+	Report   Report     // what the start did
+	Reloader *Reloader
+}
+
+// Open loads the knowledge, builds the index with the persisted embedding
+// cache (so unchanged text is not embedded again), stores the cache and the
+// stories as the last good snapshot, and returns the service. If the
+// knowledge folder is broken but a last good snapshot is stored, it logs
+// why and serves that snapshot (unless o.NoFallback). A failed save is
+// logged and in Report.SaveErr. ctx ends the reloads too.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (*App, error) {
+	opts, err := RetrievalOptions(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	b := &boot{cfg: cfg, opts: opts, log: log, progress: progress, fallback: true}
+	if opts.Embedder != nil && o.WrapEmbedder != nil {
+		opts.Embedder = o.WrapEmbedder(opts.Embedder)
+	}
+	return open(ctx, cfg, log, opts, o)
+}
+
+// open is Open with the retrieval options built (tests count embeddings).
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts retrieval.Options, o Options) (*App, error) {
+	b := &boot{cfg: cfg, opts: opts, log: log, progress: o.Progress, fallback: !o.NoFallback}
 	lib, dir, rep, err := b.start(ctx)
-	if err == nil && rep.SaveErr != nil {
+	if err != nil {
+		return nil, err
+	}
+	if rep.SaveErr != nil {
 		log.Warn("could not store the index; the next start will embed again", "err", rep.SaveErr)
 	}
-	return lib, dir, err
+	var m ReloadMetrics = noReloadMetrics{}
+	if o.Metrics != nil {
+		m = o.Metrics
+	}
+	return &App{Library: lib, Dir: dir, Report: rep, Reloader: newReloader(ctx, lib, cfg, dir, log, m)}, nil
 }
+
+type noReloadMetrics struct{}
+
+func (noReloadMetrics) Reload(string)      {}
+func (noReloadMetrics) IndexSize(int, int) {}
 
 // boot is one start: the settings, and how to report and recover.
 type boot struct {
@@ -49,8 +95,8 @@ type boot struct {
 	fallback bool
 }
 
-// bootReport says what a start did.
-type bootReport struct {
+// Report says what a start did.
+type Report struct {
 	Source   string // where the stories came from
 	Stats    retrieval.BuildStats
 	Embedded int // chunks sent to the embedder, over the whole start
@@ -63,9 +109,9 @@ type bootReport struct {
 	Took    time.Duration
 }
 
-func (b *boot) start(ctx context.Context) (*retrieval.Library, *store.Dir, bootReport, error) {
+func (b *boot) start(ctx context.Context) (*retrieval.Library, *store.Dir, Report, error) {
 	start := time.Now()
-	var rep bootReport
+	var rep Report
 	var dir *store.Dir
 	if b.cfg.DataDir != "" {
 		var err error
@@ -78,7 +124,7 @@ func (b *boot) start(ctx context.Context) (*retrieval.Library, *store.Dir, bootR
 	cachedBefore := cache.Len()
 
 	source := knowledgeSource(b.cfg)
-	stories, err := loadKnowledge(b.cfg)
+	stories, err := LoadKnowledge(ctx, b.cfg)
 	var ix *retrieval.Index
 	if err == nil {
 		rep.Source = source
@@ -205,50 +251,13 @@ func knowledgeSource(cfg *config.Config) string {
 	return "the knowledge folder " + cfg.Knowledge.Dir
 }
 
-// loadKnowledge reads the configured stories: the folder, or the story built
-// into the binary.
-func loadKnowledge(cfg *config.Config) ([]*knowledge.Story, error) {
+// LoadKnowledge reads the configured stories: the folder, or the story built
+// into the binary. Reading the folder has knowledge.LoadTimeout at most.
+func LoadKnowledge(ctx context.Context, cfg *config.Config) ([]*knowledge.Story, error) {
 	if cfg.Knowledge.Dir == "" {
 		return knowledge.Default(), nil
 	}
-	return knowledge.LoadDir(cfg.Knowledge.Dir)
-}
-
-// reloadFunc is what /reload (and the folder watcher) run: reload the
-// knowledge into lib, safely (a broken folder changes nothing), then store
-// the grown cache and the new stories as the last good snapshot. dir may be
-// nil (no persistence).
-func reloadFunc(lib *retrieval.Library, cfg *config.Config, dir *store.Dir, log *slog.Logger) func(ctx context.Context) (retrieval.ReloadReport, error) {
-	// One reload and its save at a time: two overlapping ones could
-	// otherwise store the older snapshot last.
-	var mu sync.Mutex
-	return func(ctx context.Context) (retrieval.ReloadReport, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		// Reload reuses the serving snapshot's options (embedder and
-		// cache); these are needed only if nothing is serving yet.
-		var opts retrieval.Options
-		if lib.Current() == nil {
-			var err error
-			if opts, err = cfg.RetrievalOptions(); err != nil {
-				return retrieval.ReloadReport{}, err
-			}
-		}
-		rep, err := lib.Reload(ctx, func() ([]*knowledge.Story, error) { return loadKnowledge(cfg) }, opts)
-		if err != nil {
-			return rep, err
-		}
-		if dir != nil {
-			var errs []error
-			if rep.Embedded > 0 || len(rep.Removed) > 0 {
-				errs = append(errs, saveCache(dir, lib.Current()))
-			}
-			errs = append(errs, dir.SaveStories(lib.Current().Stories()))
-			if err := errors.Join(errs...); err != nil {
-				// The reload worked; only the next start pays for this.
-				log.Warn("reloaded, but could not store the new index", "err", err)
-			}
-		}
-		return rep, nil
-	}
+	ctx, cancel := context.WithTimeout(ctx, knowledge.LoadTimeout)
+	defer cancel()
+	return knowledge.LoadDirContext(ctx, cfg.Knowledge.Dir)
 }

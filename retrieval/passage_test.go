@@ -1,0 +1,49 @@
+package retrieval
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+// TestPassageMatchesSplittingAgain: Index.Passage gives the text and the
+// paragraphs that splitting the story again gives, for every chunk.
+func TestPassageMatchesSplittingAgain(t *testing.T) {
+	ix, err := Build(context.Background(), knowledge.Default(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ix.Chunks() {
+		p, ok := ix.Passage(c.ID)
+		if !ok {
+			t.Fatalf("chunk %s not found", c.ID)
+		}
+		s := ix.Stories()[c.Story]
+		sents := SplitStory(s.Body)
+		if p.Story != s || p.Text != s.Body[c.Start:c.End] ||
+			p.FirstParagraph != sents[c.First].Paragraph || p.LastParagraph != sents[c.Last].Paragraph {
+			t.Errorf("chunk %s: %+v, want paragraphs %d-%d", c.ID, p, sents[c.First].Paragraph, sents[c.Last].Paragraph)
+		}
+	}
+	if _, ok := ix.Passage("no-such-chunk"); ok {
+		t.Error("an unknown id was found")
+	}
+}
+
+// TestStemCacheIsBounded: however many distinct words are stemmed, the
+// cache holds at most maxStems.
+func TestStemCacheIsBounded(t *testing.T) {
+	for i := range maxStems + 1000 {
+		stem("zq" + strconv.Itoa(i) + "ings")
+	}
+	n := 0
+	stemCache.Range(func(any, any) bool { n++; return true })
+	if n > maxStems {
+		t.Errorf("the stem cache holds %d words, bound %d", n, maxStems)
+	}
+	if got := stem("strikes"); got != "strike" {
+		t.Errorf("stem after starting over = %q", got)
+	}
+}
