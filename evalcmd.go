@@ -12,7 +12,7 @@ import (
 	"storybot/retrieval"
 )
 
-func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("eval", stderr)
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
 	abstain := fs.Bool("abstain-test", false, "also ask each question against a different article, where it should be declined")
@@ -28,7 +28,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 	if err := tune.apply(&opts); err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	path, err := eval.Locate(pos[0], getenv)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}

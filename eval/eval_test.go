@@ -12,11 +12,24 @@ import (
 	"storybot/retrieval/wordvec"
 )
 
-const fullArticles = "../testdata/eval/xquad-questions-full-articles.json"
+// fullArticles is XQuAD with full articles, read from the shared sets
+// (DataDir); tests that need it skip without it.
+const fullArticles = "xquad-en/xquad-questions-full-articles.json"
 
-func readFile(t *testing.T, path string) *Dataset {
+// dataFile locates a shared evaluation set, or skips the test saying what
+// is missing.
+func dataFile(t *testing.T, name string) string {
 	t.Helper()
-	f, err := os.Open(path)
+	p, err := Locate(name, os.Getenv)
+	if err != nil {
+		t.Skip(err)
+	}
+	return p
+}
+
+func readFile(t *testing.T, name string) *Dataset {
+	t.Helper()
+	f, err := os.Open(dataFile(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
