@@ -10,15 +10,21 @@ import (
 )
 
 // Answer is what storybot says to a question: quoted sentences with numbered
-// citations, or a plain statement that the stories do not say.
+// citations, the closest sentences when the story does not say exactly, or a
+// plain statement that the stories do not say.
 type Answer struct {
 	Question string `json:"question"`
-	// Found is false when no sentence answers well enough; Text then says
-	// so, and Closest may point at the nearest passage.
-	Found     bool       `json:"found"`
-	Text      string     `json:"text"`
+	// Outcome is OutcomeAnswer, OutcomeClosest or OutcomeNone.
+	Outcome string `json:"outcome"`
+	// Found is Outcome == OutcomeAnswer: a sentence answers confidently.
+	Found bool   `json:"found"`
+	Text  string `json:"text"`
+	// Citations are the quoted sentences: the answer, or with
+	// OutcomeClosest the nearest the story comes. None with OutcomeNone.
 	Citations []Citation `json:"citations"`
-	Closest   *Citation  `json:"closest,omitempty"`
+	// Kind is the kind of question read: "factoid", "overview", "stance",
+	// "role", "yesno", "reason" or "meta".
+	Kind string `json:"kind"`
 	// Degraded is set when the vector leg failed (a provider timed out or
 	// returned garbage) and the answer comes from keyword search alone;
 	// Note says so in words.
@@ -27,8 +33,11 @@ type Answer struct {
 	// Score is the best sentence's answerability (its share of the
 	// question's weighted terms plus half its cosine with the question), the
 	// figure the decline threshold is applied to.
-	Score float64       `json:"score"`
-	Index string        `json:"index"`
+	Score float64 `json:"score"`
+	// Confidence is the best sentence's fitted chance of holding the
+	// answer; below the answer threshold the outcome is OutcomeClosest.
+	Confidence float64       `json:"confidence"`
+	Index      string        `json:"index"`
 	Took  time.Duration `json:"took_ns"`
 }
 
@@ -48,6 +57,21 @@ type Citation struct {
 	End     int    `json:"end"`
 	ChunkID string `json:"chunk_id"`
 }
+
+// The three outcomes of a question.
+const (
+	// OutcomeAnswer: the cited sentences answer it.
+	OutcomeAnswer = "answer"
+	// OutcomeClosest: the story is on the question's topic but does not
+	// say exactly; the cited sentences are the closest it comes.
+	OutcomeClosest = "closest"
+	// OutcomeNone: the stories do not touch it.
+	OutcomeNone = "none"
+)
+
+// ClosestIntro opens a hedged answer. It never claims the passage does not
+// answer: the bot cannot know that, only that it is not sure.
+const ClosestIntro = "The story doesn't say exactly; the closest it comes:"
 
 // NotFoundText is how an answer declines. It reads as an answer, not an error.
 func notFoundText(stories int) string {
@@ -86,11 +110,11 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 		a.Note = "The sentence encoder was unavailable, so this answer was picked by word vectors and keywords."
 	}
 	qi, cands, threshold := r.question, r.cands, r.threshold
+	a.Kind = qi.kind.name()
 	if len(cands) == 0 || cands[0].answerability() < threshold {
+		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
-		if len(cands) > 0 && cands[0].coverage > 0 {
-			c := ix.citation(cands[0], 0)
-			a.Closest = &c
+		if len(cands) > 0 {
 			a.Score = cands[0].answerability()
 		}
 		a.Took = time.Since(start)
@@ -98,20 +122,34 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	// The best sentence is [1]: the answer first, then what supports it.
 	picked := ix.pickSupporting(qi, cands, threshold)
+	a.Score = cands[0].answerability()
+	a.Confidence = ix.confidence(qi, cands[0])
+	a.Outcome = OutcomeAnswer
+	if a.Confidence < ix.opts.AnswerAbove {
+		a.Outcome = OutcomeClosest
+	}
+	ix.quote(a, picked)
+	a.Took = time.Since(start)
+	return a, nil
+}
+
+// quote cites the picked sentences in a and writes its text: the quotes
+// with their [n] markers, after ClosestIntro for a hedged answer.
+func (ix *Index) quote(a *Answer, picked []candidate) {
 	var text strings.Builder
+	if a.Outcome == OutcomeClosest {
+		text.WriteString(ClosestIntro)
+	}
 	for n, c := range picked {
 		cit := ix.citation(c, n+1)
 		a.Citations = append(a.Citations, cit)
-		if n > 0 {
+		if text.Len() > 0 {
 			text.WriteByte(' ')
 		}
 		fmt.Fprintf(&text, "%s [%d]", cit.Quote, n+1)
 	}
-	a.Found = true
+	a.Found = a.Outcome == OutcomeAnswer
 	a.Text = text.String()
-	a.Score = cands[0].answerability()
-	a.Took = time.Since(start)
-	return a, nil
 }
 
 // reading is a question read against the snapshot: the passages found, the

@@ -54,6 +54,10 @@ type Options struct {
 	DeclineBelow        float64
 	DeclineBelowLexical float64
 	DeclineBelowEncoder float64
+	// AnswerAbove is the confidence (answer.go) the best sentence of an
+	// on-topic question must reach to be quoted as the answer; below it the
+	// reply is hedged: the closest the story comes. Negative: never hedge.
+	AnswerAbove float64
 	// QueryTimeout bounds the question's embedding by each of Embedder and
 	// Encoder; past it the question is answered without that model.
 	QueryTimeout time.Duration
@@ -70,6 +74,8 @@ const (
 	// sentence encoder's cosine added, at the same decline rate.
 	DefaultDeclineBelowEncoder = 0.715
 	DefaultVectorWeight        = 0.3
+	// DefaultAnswerAbove is the confidence threshold (confidence.go).
+	DefaultAnswerAbove = 0.5
 	DefaultQueryTimeout        = 2 * time.Second
 )
 
@@ -98,6 +104,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeclineBelowEncoder == 0 {
 		o.DeclineBelowEncoder = DefaultDeclineBelowEncoder
+	}
+	if o.AnswerAbove == 0 {
+		o.AnswerAbove = DefaultAnswerAbove
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout

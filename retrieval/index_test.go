@@ -100,8 +100,8 @@ func TestAskDeclinesWhatTheStoryDoesNotSay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Found || len(a.Citations) != 0 {
-			t.Errorf("%q: answered %q, want a decline", q, a.Text)
+		if a.Found || len(a.Citations) != 0 || a.Outcome != OutcomeNone {
+			t.Errorf("%q: answered %q (%s), want a decline", q, a.Text, a.Outcome)
 		}
 		if a.Text != "The story does not say." {
 			t.Errorf("%q: decline reads %q", q, a.Text)
@@ -116,19 +116,12 @@ func TestAskNeverQuotesTheAttribution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range append(a.Citations, derefOr(a.Closest)...) {
+		for _, c := range a.Citations {
 			if strings.Contains(c.Quote, "©") || strings.Contains(c.Quote, "rights reserved") {
 				t.Errorf("%q quoted the attribution: %q", q, c.Quote)
 			}
 		}
 	}
-}
-
-func derefOr(c *Citation) []Citation {
-	if c == nil {
-		return nil
-	}
-	return []Citation{*c}
 }
 
 func TestAskRejectsBadQuestions(t *testing.T) {

@@ -155,3 +155,8 @@ var notNames = toSet("i", "the", "a", "an", "in", "on", "but", "and", "as", "at"
 	"january", "february", "march", "april", "may", "june", "july", "august",
 	"september", "october", "november", "december", "monday", "tuesday",
 	"wednesday", "thursday", "friday", "saturday", "sunday")
+
+// name is the kind as Answer.Kind reports it.
+func (t questionType) name() string {
+	return "factoid"
+}
