@@ -38,7 +38,7 @@ type Answer struct {
 	// answer; below the answer threshold the outcome is OutcomeClosest.
 	Confidence float64       `json:"confidence"`
 	Index      string        `json:"index"`
-	Took  time.Duration `json:"took_ns"`
+	Took       time.Duration `json:"took_ns"`
 }
 
 // Citation locates one quoted sentence in its story.

@@ -75,8 +75,8 @@ const (
 	DefaultDeclineBelowEncoder = 0.715
 	DefaultVectorWeight        = 0.3
 	// DefaultAnswerAbove is the confidence threshold (confidence.go).
-	DefaultAnswerAbove = 0.5
-	DefaultQueryTimeout        = 2 * time.Second
+	DefaultAnswerAbove  = 0.5
+	DefaultQueryTimeout = 2 * time.Second
 )
 
 func (o Options) withDefaults() Options {
