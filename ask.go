@@ -110,7 +110,11 @@ func printAnswer(w io.Writer, a *retrieval.Answer) {
 		}
 		fmt.Fprintln(w, "\nSources:")
 		for _, c := range a.Citations {
-			fmt.Fprintf(w, "[%d] %s — paragraph %d, sentence %d\n", c.N, sourceName(c), c.Paragraph, c.Sentence)
+			if c.From != "" {
+				fmt.Fprintf(w, "[%d] %s — %s\n", c.N, sourceName(c), c.From)
+			} else {
+				fmt.Fprintf(w, "[%d] %s — paragraph %d, sentence %d\n", c.N, sourceName(c), c.Paragraph, c.Sentence)
+			}
 			if c.URL != "" {
 				fmt.Fprintf(w, "    %s\n", c.URL)
 			}

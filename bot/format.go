@@ -381,7 +381,11 @@ func citationField(c retrieval.Citation) *discordgo.MessageEmbedField {
 		title = c.StoryID
 	}
 	name := fmt.Sprintf("[%d] %s", c.N, EscapeMarkdown(flatten(title)))
-	value := fmt.Sprintf("Paragraph %d, sentence %d\n> %s", c.Paragraph, c.Sentence, EscapeMarkdown(flatten(c.Quote)))
+	where := fmt.Sprintf("Paragraph %d, sentence %d", c.Paragraph, c.Sentence)
+	if c.From != "" {
+		where = "From the story's " + EscapeMarkdown(flatten(c.From))
+	}
+	value := fmt.Sprintf("%s\n> %s", where, EscapeMarkdown(flatten(c.Quote)))
 	if link := markdownURL(c.URL); link != "" {
 		// The link goes first so that cutting a long quote never cuts it.
 		value = fmt.Sprintf("[Read the story](%s) · %s", link, value)

@@ -56,6 +56,10 @@ type Citation struct {
 	Start   int    `json:"start"`
 	End     int    `json:"end"`
 	ChunkID string `json:"chunk_id"`
+	// From is empty for a sentence of the story's text; "front matter" or
+	// "attribution" when Quote is the story's publisher and year or its
+	// copyright line (Paragraph and Sentence are then 0).
+	From string `json:"from,omitempty"`
 }
 
 // The three outcomes of a question.
@@ -96,6 +100,10 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a := ix.wholeStoryAnswer(q, kindOf(q)); a != nil {
+		a.Took = time.Since(start)
+		return a, nil
+	}
 	r, err := ix.read(ctx, q)
 	if err != nil {
 		return nil, err
@@ -123,7 +131,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	// The best sentence is [1]: the answer first, then what supports it.
 	picked := ix.pickSupporting(qi, cands, threshold)
 	a.Score = cands[0].answerability()
-	a.Confidence = ix.confidence(qi, cands[0])
+	a.Confidence = ix.confidence(qi, cands)
 	a.Outcome = OutcomeAnswer
 	if a.Confidence < ix.opts.AnswerAbove {
 		a.Outcome = OutcomeClosest
@@ -221,6 +229,8 @@ type questionInfo struct {
 	rarest   string          // the term with the highest IDF
 	vec      []float32       // the question's vector; nil without an embedder
 	enc      []float32       // the question's sentence-encoder vector; nil without one
+	names    []string        // capitalised words past the first, lower case
+	numbers  []string        // numbers and years the question names
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
@@ -233,12 +243,14 @@ func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
 }
 
 func (ix *Index) analyze(q string) questionInfo {
-	qi := questionInfo{kind: classify(q), lower: map[string]bool{}}
+	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}}
 	qi.allWords = words(q)
+	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
 	rarestIDF := 0.0
+	frame := frameWords[qi.kind]
 	for _, w := range qi.allWords {
 		qi.lower[w] = true
-		if stopWords[w] {
+		if stopWords[w] || frame[w] {
 			continue
 		}
 		t := stem(w)

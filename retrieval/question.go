@@ -56,6 +56,11 @@ const (
 	askWhere                // a place
 	askName                 // what something is called
 	askExample              // an example or instance of something
+	askOverview             // a summary of the story
+	askMeta                 // who published the story, when, where from
+	askStance               // what someone thinks, says or wants; who backs what
+	askRole                 // who someone is: their title or job
+	askYesNo                // is/does/did …: the sentences that decide it
 )
 
 var (
@@ -108,7 +113,12 @@ func hasAnswerCue(t questionType, sentence string, questionWords map[string]bool
 	case askNumber:
 		return anyNew(numberPattern.FindAllString(sentence, -1), questionWords)
 	case askWhy:
-		return reasonPattern.MatchString(sentence)
+		return reasonPattern.MatchString(sentence) ||
+			(questionWords["risk"] || questionWords["happens"] || questionWords["happen"] || questionWords["consequences"] || questionWords["effect"] || questionWords["impact"]) && consequencePattern.MatchString(sentence)
+	case askStance:
+		return stancePattern.MatchString(sentence)
+	case askRole:
+		return hasRoleCue(sentence, questionWords)
 	case askWhere:
 		return placePattern.MatchString(sentence)
 	case askName:
@@ -158,5 +168,19 @@ var notNames = toSet("i", "the", "a", "an", "in", "on", "but", "and", "as", "at"
 
 // name is the kind as Answer.Kind reports it.
 func (t questionType) name() string {
+	switch t {
+	case askOverview:
+		return "overview"
+	case askMeta:
+		return "meta"
+	case askStance:
+		return "stance"
+	case askRole:
+		return "role"
+	case askYesNo:
+		return "yesno"
+	case askWhy:
+		return "reason"
+	}
 	return "factoid"
 }
