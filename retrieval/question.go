@@ -48,19 +48,19 @@ func CleanQuestion(q string) (string, error) {
 type questionType int
 
 const (
-	askOther   questionType = iota
-	askWho                  // a person or organisation
-	askWhen                 // a date or time
-	askNumber               // how many, how much
-	askWhy                  // a reason
-	askWhere                // a place
-	askName                 // what something is called
-	askExample              // an example or instance of something
-	askOverview             // a summary of the story
-	askMeta                 // who published the story, when, where from
-	askStance               // what someone thinks, says or wants; who backs what
-	askRole                 // who someone is: their title or job
-	askYesNo                // is/does/did …: the sentences that decide it
+	askOther    questionType = iota
+	askWho                   // a person or organisation
+	askWhen                  // a date or time
+	askNumber                // how many, how much
+	askWhy                   // a reason
+	askWhere                 // a place
+	askName                  // what something is called
+	askExample               // an example or instance of something
+	askOverview              // a summary of the story
+	askMeta                  // who published the story, when, where from
+	askStance                // what someone thinks, says or wants; who backs what
+	askRole                  // who someone is: their title or job
+	askYesNo                 // is/does/did …: the sentences that decide it
 )
 
 var (
