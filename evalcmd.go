@@ -279,6 +279,7 @@ type tuning struct {
 	minWords, maxWords, ovl *int
 	k1, b, vw, decline      *float64
 	topK                    *int
+	wordnet                 *string
 }
 
 func registerTuning(fs interface {
@@ -298,6 +299,7 @@ func registerTuning(fs interface {
 		vw:       fs.Float64("vector-weight", 0, "vector leg's weight in fused ranking"),
 		decline:  fs.Float64("decline-below", 0, "decline when the best sentence holds less of the question than this"),
 		topK:     fs.Int("top-k", 0, "passages the answerer reads"),
+		wordnet:  fs.String("wordnet", "", "WordNet links in coverage: on or off (default: the built-in default)"),
 	}
 }
 
@@ -358,6 +360,15 @@ func (t *tuning) apply(o *retrieval.Options) error {
 	}
 	if *t.topK > 0 {
 		o.TopK = *t.topK
+	}
+	switch *t.wordnet {
+	case "":
+	case "on":
+		o.WordNet = true
+	case "off":
+		o.WordNet = false
+	default:
+		return usageError("--wordnet must be on or off, not %q", *t.wordnet)
 	}
 	return nil
 }

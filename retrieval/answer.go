@@ -224,13 +224,15 @@ type questionInfo struct {
 	terms    []string  // distinct stems
 	weights  []float64 // IDF over the snapshot's sentences
 	total    float64
-	lower    map[string]bool // every word of the question, lower case
-	allWords []string        // every word of the question in order, lower case
-	rarest   string          // the term with the highest IDF
-	vec      []float32       // the question's vector; nil without an embedder
-	enc      []float32       // the question's sentence-encoder vector; nil without one
-	names    []string        // capitalised words past the first, lower case
-	numbers  []string        // numbers and years the question names
+	lower    map[string]bool      // every word of the question, lower case
+	allWords []string             // every word of the question in order, lower case
+	rarest   string               // the term with the highest IDF
+	vec      []float32            // the question's vector; nil without an embedder
+	enc      []float32            // the question's sentence-encoder vector; nil without one
+	links    []map[string]float64 // per term: stems WordNet links to it, and their credit (Options.WordNet)
+	antonyms map[string]bool      // stems WordNet opposes to the question's words (Options.WordNet)
+	names    []string             // capitalised words past the first, lower case
+	numbers  []string             // numbers and years the question names
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
@@ -258,6 +260,15 @@ func (ix *Index) analyze(q string) questionInfo {
 			continue
 		}
 		qi.terms = append(qi.terms, t)
+		if ix.opts.WordNet {
+			qi.links = append(qi.links, paraphrases(w))
+			for _, a := range antonymStems(w) {
+				if qi.antonyms == nil {
+					qi.antonyms = map[string]bool{}
+				}
+				qi.antonyms[a] = true
+			}
+		}
 		idf := ix.sentIDF.idf(t)
 		qi.weights = append(qi.weights, idf)
 		qi.total += idf
@@ -369,6 +380,9 @@ func (ix *Index) coverage(qi questionInfo, g int) float64 {
 			}
 			if best < partialCredit && sameFamily(s, t) {
 				best = partialCredit
+			}
+			if qi.links != nil {
+				best = max(best, qi.links[i][s])
 			}
 		}
 		got += best * qi.weights[i]

@@ -28,10 +28,17 @@ const (
 	cMissingFocus  // IDF share of the question's rarest term, when the sentence lacks it
 	cMargin        // how far the best candidate's score is above the second's
 	cPassage       // coverage of the question by the sentence's paragraph
+	cAbsent        // IDF share of the question's terms found nowhere in the stories
+	cMaxMissing    // the largest IDF among the terms the sentence lacks, relative to the largest possible
+	cTerms         // log(1 + the question's terms)
+	cScore         // the picker's score of the sentence
+	cOther         // the question is of no factoid kind ("what …")
+	cCovEncoder    // coverage × encoder cosine: both high is the answerable pattern
 	nConf
 )
 
-var confNames = [nConf]string{"bias", "answerability", "coverage", "encoder", "cue", "negation", "missing_name", "missing_number", "missing_focus", "margin", "passage"}
+var confNames = [nConf]string{"bias", "answerability", "coverage", "encoder", "cue", "negation", "missing_name", "missing_number", "missing_focus", "margin", "passage",
+	"absent", "max_missing", "terms", "score", "other", "cov_encoder"}
 
 // confidence is the fitted chance that the best on-topic sentence answers
 // the question.
@@ -63,6 +70,11 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	f[cCue] = b2f(best.cue)
 	sentWords := toSetOf(words(text))
 	f[cNegation] = b2f(negationMismatch(qi.allWords, sentWords))
+	for _, t := range ix.sentTerms[g] {
+		if qi.antonyms[t] && !contains(qi.terms, t) {
+			f[cNegation] = 1
+		}
+	}
 	near := ix.neighbourWords(g)
 	names, missing := 0, 0
 	for _, n := range qi.names {
@@ -90,6 +102,24 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 		f[cMargin] = (best.score - cands[1].score) / best.score
 	}
 	f[cPassage] = ix.paragraphCoverage(qi, g)
+	if qi.total > 0 {
+		top := ix.sentIDF.idf("") // a term no sentence holds has the largest IDF
+		absent, maxMissing := 0.0, 0.0
+		for i, t := range qi.terms {
+			if len(ix.sentIDF.postings[t]) == 0 {
+				absent += qi.weights[i]
+			}
+			if !contains(ix.sentTerms[g], t) {
+				maxMissing = max(maxMissing, qi.weights[i]/top)
+			}
+		}
+		f[cAbsent] = absent / qi.total
+		f[cMaxMissing] = maxMissing
+	}
+	f[cTerms] = math.Log1p(float64(len(qi.terms)))
+	f[cScore] = best.score
+	f[cOther] = b2f(qi.kind == askOther)
+	f[cCovEncoder] = best.coverage * best.features[fEncoder]
 	return f
 }
 

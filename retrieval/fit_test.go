@@ -95,7 +95,8 @@ func crossValidate(groups []fitGroup, folds, reps int) float64 {
 
 // testOptions are the options the fit and the eval use.
 func testOptions() Options {
-	return Options{Embedder: fitEmbedder, Encoder: fitEncoder, Cache: fitCache}
+	// STORYBOT_FIT_WORDNET=on fits and measures with WordNet in coverage.
+	return Options{Embedder: fitEmbedder, Encoder: fitEncoder, Cache: fitCache, WordNet: os.Getenv("STORYBOT_FIT_WORDNET") == "on"}
 }
 
 // fitCache is shared by the fits of one run, so the articles' sentences

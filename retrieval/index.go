@@ -54,6 +54,10 @@ type Options struct {
 	DeclineBelow        float64
 	DeclineBelowLexical float64
 	DeclineBelowEncoder float64
+	// WordNet gives partial credit in coverage to words WordNet links to
+	// the question's (synonyms, derivations, classes), and lets the
+	// confidence notice antonyms.
+	WordNet bool
 	// AnswerAbove is the confidence (answer.go) the best sentence of an
 	// on-topic question must reach to be quoted as the answer; below it the
 	// reply is hedged: the closest the story comes. Negative: never hedge.

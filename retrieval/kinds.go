@@ -18,12 +18,12 @@ var (
 	// overviewAnywhere: words that ask for a summary wherever they are.
 	overviewAnywhere = regexp.MustCompile(`(?i)(\btl\s?;?\s?dr\b|\btldr\b|\bsummar(y|ies|i[sz]e|i[sz]ing)\b|\bsum (it |this |that )?up\b|\bgist\b|\b(main|key) (points?|ideas?|facts?|takeaways?)\b|\boverview\b|\brecap\b|\bin a nutshell\b|\bbrief me\b)`)
 	// overviewWhole: whole questions that ask what the story is about.
-	overviewWhole = regexp.MustCompile(`(?i)^\W*(so |ok |okay )?(what(?:'?s| is| was)|whats) (this|the|that|it)\b.*\babout\W*$|^\W*(so |ok |okay )?(what happened|what(?:'?s| is) (going on|happening)|whats (going on|happening))\b`)
+	overviewWhole = regexp.MustCompile(`(?i)^\W*(so |ok |okay )?(what(?:'?s| is| was)|whats) (this|the|that|it)\b.*\babout\W*$|^\W*(so |ok |okay )?(what happened|what(?:'?s| is) (going on|happening)|whats (going on|happening))\b|^\W*(so )?(what'?s|whats|wht'?s|wats|what is) (up with|the deal with|new with|the (\S+ ){0,3}(story|news|article|piece|interview))\b.*$`)
 	// metaQuestion: who wrote or published the story, when, where from.
-	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$)`)
+	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$)`)
 	// storyWords refer to the story itself: a meta question must name it
 	// ("who published this article") unless it is a few words long.
-	storyWords = toSet("this", "it", "article", "story", "piece", "post", "one", "news", "that", "link", "source")
+	storyWords = toSet("this", "it", "article", "story", "piece", "post", "one", "news", "that", "link", "source", "interview")
 )
 
 // frameWords are the words of a question's frame rather than its content:
@@ -38,10 +38,10 @@ var frameWords = map[questionType]map[string]bool{
 // overviewVocab and metaVocab are the words that make a question an overview
 // or meta question; the rest of its words point at a story.
 var (
-	overviewVocab = toSet("tl", "dr", "tldr", "summary", "summarize", "summarise", "summarizing", "sum", "up", "gist", "main", "key", "points", "point", "ideas", "idea",
+	overviewVocab = toSet("tl", "dr", "deal", "new", "with", "interview", "wht", "wats", "tldr", "summary", "summarize", "summarise", "summarizing", "sum", "up", "gist", "main", "key", "points", "point", "ideas", "idea",
 		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of")
 	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "publication", "outlet", "byline",
-		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out")
+		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview")
 )
 
 func isOverview(q string) bool {
@@ -192,7 +192,8 @@ func (ix *Index) leadSentence(story int) int {
 	for g := base; g < end; g++ {
 		text := ix.sentenceText(g)
 		first, _ := utf8.DecodeRuneInString(strings.TrimLeft(text, "\"“'‘("))
-		if len(words(text)) >= 8 && (unicode.IsUpper(first) || unicode.IsDigit(first)) && !strings.Contains(text, "Image:") {
+		last, _ := utf8.DecodeLastRuneInString(text)
+		if len(words(text)) >= 10 && (unicode.IsUpper(first) || unicode.IsDigit(first)) && strings.ContainsRune(".!?\"”'’", last) && !strings.Contains(text, "Image:") {
 			return g
 		}
 	}
