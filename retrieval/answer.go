@@ -100,6 +100,9 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ix.looksForeign(q) {
+		return &Answer{Question: q, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
+	}
 	if a := ix.wholeStoryAnswer(q, kindOf(q)); a != nil {
 		a.Took = time.Since(start)
 		return a, nil

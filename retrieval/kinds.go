@@ -141,8 +141,12 @@ func (ix *Index) wholeStoryAnswer(q string, kind questionType) *Answer {
 		return nil
 	}
 	a := &Answer{Question: q, Index: ix.version, Kind: kind.name(), Outcome: OutcomeAnswer, Found: true, Confidence: 1, Score: 1}
-	story, ok := ix.pointedStory(q, kind)
-	if !ok {
+	story, ok, missing := ix.pointedStory(q, kind)
+	switch {
+	case len(missing) > 0:
+		ix.notLoaded(a, missing)
+		return a
+	case !ok:
 		ix.listStories(a)
 		return a
 	}
@@ -156,29 +160,58 @@ func (ix *Index) wholeStoryAnswer(q string, kind questionType) *Answer {
 
 // pointedStory is the story a whole-story question is about: the only one,
 // or the one its other words find. ok is false when several stories are
-// loaded and nothing points to one.
-func (ix *Index) pointedStory(q string, kind questionType) (int, bool) {
-	if len(ix.stories) == 1 {
-		return 0, true
-	}
+// loaded and nothing points to one. missing holds the words that point at
+// a story the bot does not have ("tl;dr of the bitcoin story").
+func (ix *Index) pointedStory(q string, kind questionType) (story int, ok bool, missing []string) {
 	vocab := overviewVocab
 	if kind == askMeta {
 		vocab = metaVocab
 	}
-	var pointer []string
+	var pointer, pointerWords []string
 	for _, w := range words(q) {
 		if !stopWords[w] && !vocab[w] && !storyWords[w] && !frameWords[askStance][w] {
 			pointer = append(pointer, stem(w))
+			pointerWords = append(pointerWords, w)
 		}
 	}
-	if len(pointer) == 0 {
-		return 0, false
-	}
 	hits := ix.lexical.search(pointer, 1)
-	if len(hits) == 0 {
-		return 0, false
+	if len(pointer) > 0 && len(hits) == 0 {
+		// Words too short to name a story ("teh") are typos, not pointers.
+		for _, w := range pointerWords {
+			if utf8.RuneCountInString(w) >= 4 {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) > 0 {
+			return 0, false, missing
+		}
 	}
-	return ix.chunks[hits[0].doc].Story, true
+	switch {
+	case len(ix.stories) == 1:
+		return 0, true, nil
+	case len(hits) == 0:
+		return 0, false, nil
+	}
+	return ix.chunks[hits[0].doc].Story, true, nil
+}
+
+// notLoaded declines a whole-story question about a story the bot does not
+// have, and says which stories it has.
+func (ix *Index) notLoaded(a *Answer, missing []string) {
+	a.Outcome, a.Found, a.Confidence, a.Score = OutcomeNone, false, 0, 0
+	var titles []string
+	for i, s := range ix.stories {
+		if i == 5 {
+			titles = append(titles, fmt.Sprintf("and %d more", len(ix.stories)-5))
+			break
+		}
+		titles = append(titles, s.Citation())
+	}
+	none := fmt.Sprintf("none of the %d stories I have mentions it", len(ix.stories))
+	if len(ix.stories) == 1 {
+		none = "the story I have does not mention it"
+	}
+	a.Text = fmt.Sprintf("I have no story about %q, and %s. I have: %s.", strings.Join(missing, " "), none, strings.Join(titles, "; "))
 }
 
 // leadSentence is the story's news lead: its first sentence that reads as
@@ -349,3 +382,49 @@ func (ix *Index) metaAnswer(a *Answer, story int, q string) {
 	}
 	a.Text = text.String()
 }
+
+// ForeignText is the reply to a question that is not in English: the stories
+// are read in English, so any quote would be a guess.
+const ForeignText = "I can only read questions in English, and this one does not look like English. Please ask in English."
+
+// looksForeign: a question of two or more words with no English function
+// word, whose words the stories do not have either, or one written mostly in
+// a script the stories do not use. Names alone ("Claudia Sheinbaum?") are
+// in the stories, so they pass.
+func (ix *Index) looksForeign(q string) bool {
+	ws := words(q)
+	latin, letters := 0, 0
+	for _, r := range q {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.Is(unicode.Latin, r) {
+				latin++
+			}
+		}
+	}
+	if letters > 0 && latin*2 < letters {
+		// Mostly another script: foreign unless the stories use it too.
+		for _, w := range ws {
+			if len(ix.sentIDF.postings[stem(w)]) > 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if len(ws) < 3 {
+		return false
+	}
+	known := 0
+	for _, w := range ws {
+		if stopWords[w] || englishQuestionWords[w] {
+			return false
+		}
+		if len(ix.sentIDF.postings[stem(w)]) > 0 {
+			known++
+		}
+	}
+	return known*2 < len(ws)
+}
+
+// englishQuestionWords are typed in questions but are not stop words.
+var englishQuestionWords = toSet("whats", "whos", "wheres", "hows", "pls", "plz", "tl", "dr", "tldr", "gist", "summary", "summarize")

@@ -19,6 +19,7 @@ var (
 	ErrEmptyQuestion   = errors.New("the question is empty")
 	ErrQuestionTooLong = fmt.Errorf("the question is longer than %d characters", MaxQuestionRunes)
 	ErrInvalidText     = errors.New("the question is not valid UTF-8 text")
+	ErrNoWords         = errors.New("the question has no words to look up (only emoji, symbols or punctuation); ask it in words")
 )
 
 // CleanQuestion checks a question and normalises its white space. Invisible
@@ -40,6 +41,9 @@ func CleanQuestion(q string) (string, error) {
 	}
 	if utf8.RuneCountInString(q) > MaxQuestionRunes {
 		return "", ErrQuestionTooLong
+	}
+	if len(words(q)) == 0 {
+		return "", ErrNoWords
 	}
 	return q, nil
 }
@@ -116,6 +120,10 @@ func hasAnswerCue(t questionType, sentence string, questionWords map[string]bool
 		return reasonPattern.MatchString(sentence) ||
 			(questionWords["risk"] || questionWords["happens"] || questionWords["happen"] || questionWords["consequences"] || questionWords["effect"] || questionWords["impact"]) && consequencePattern.MatchString(sentence)
 	case askStance:
+		// "Who backs strikes?" wants a name; "what does Miller think" words.
+		if questionWords["who"] || questionWords["whom"] {
+			return hasNewName(sentence, questionWords)
+		}
 		return stancePattern.MatchString(sentence)
 	case askRole:
 		return hasRoleCue(sentence, questionWords)
