@@ -127,7 +127,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		for _, row := range []struct {
 			name string
 			r    eval.Rouge
-		}{{"overview answer", rep.Overview}, {"Lead-1", rep.Lead1}, {"Lead-3", rep.Lead3}} {
+		}{{"overview answer", rep.Overview}, {"Lead-1 (from the lead)", rep.Lead1}, {"Lead-3 (from the lead)", rep.Lead3},
+			{"first sentence", rep.First1}, {"first 3 sentences", rep.First3}} {
 			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\n", row.name, row.r.R1, row.r.R2, row.r.RL, row.r.Words)
 		}
 	}
@@ -204,7 +205,7 @@ func printReport(tw io.Writer, rep *eval.Report) {
 
 func printOutcomes(tw io.Writer, indent string, o eval.Outcomes) {
 	if o.Answerable > 0 {
-		fmt.Fprintf(tw, "%sanswerable answered\t%.1f%% of %d (right sentence %.1f%%, hedged %.1f%%)\n", indent, o.AnswerableAnswered, o.Answerable, o.AnswerSentence1, o.AnswerableHedged)
+		fmt.Fprintf(tw, "%sanswerable answered\t%.1f%% of %d (from the right sentence %.1f%%; hedged %.1f%%; first quote right, either way, %.1f%%)\n", indent, o.AnswerableAnswered, o.Answerable, o.AnsweredRight, o.AnswerableHedged, o.AnswerSentence1)
 	}
 	if o.UnanswerableDeclined != nil {
 		fmt.Fprintf(tw, "%sunanswerable declined / hedged\t%.1f%% / %.1f%% of %d\n", indent, *o.UnanswerableDeclined, *o.UnanswerableHedged, o.Unanswerable)
@@ -227,7 +228,7 @@ func printKinds(tw io.Writer, kinds map[string]eval.Outcomes) {
 		o := kinds[k]
 		switch {
 		case o.Answerable > 0:
-			fmt.Fprintf(tw, "  %s\t%d: answered %.1f%%, right sentence %.1f%%, hedged %.1f%%\n", k, o.Questions, o.AnswerableAnswered, o.AnswerSentence1, o.AnswerableHedged)
+			fmt.Fprintf(tw, "  %s\t%d: answered %.1f%%, from the right sentence %.1f%%, hedged %.1f%%\n", k, o.Questions, o.AnswerableAnswered, o.AnsweredRight, o.AnswerableHedged)
 		case o.UnanswerableDeclined != nil:
 			fmt.Fprintf(tw, "  %s\t%d: declined %.1f%%, hedged %.1f%%\n", k, o.Questions, *o.UnanswerableDeclined, *o.UnanswerableHedged)
 		case o.OffTopicDeclined != nil:
@@ -280,6 +281,7 @@ type tuning struct {
 	k1, b, vw, decline      *float64
 	topK                    *int
 	wordnet                 *string
+	overview                *int
 }
 
 func registerTuning(fs interface {
@@ -299,6 +301,7 @@ func registerTuning(fs interface {
 		vw:       fs.Float64("vector-weight", 0, "vector leg's weight in fused ranking"),
 		decline:  fs.Float64("decline-below", 0, "decline when the best sentence holds less of the question than this"),
 		topK:     fs.Int("top-k", 0, "passages the answerer reads"),
+		overview: fs.Int("overview-sentences", 0, "sentences an overview answer quotes"),
 		wordnet:  fs.String("wordnet", "", "WordNet links in coverage: on or off (default: the built-in default)"),
 	}
 }
@@ -360,6 +363,9 @@ func (t *tuning) apply(o *retrieval.Options) error {
 	}
 	if *t.topK > 0 {
 		o.TopK = *t.topK
+	}
+	if *t.overview > 0 {
+		o.OverviewSentences = *t.overview
 	}
 	switch *t.wordnet {
 	case "":

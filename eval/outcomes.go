@@ -57,9 +57,12 @@ type Outcomes struct {
 	AnswerableAnswered float64 `json:"answerable_answered"`
 	// AnswerableHedged: answerable questions given the closest sentences.
 	AnswerableHedged float64 `json:"answerable_hedged"`
-	// AnswerSentence1: answerable questions answered confidently with a
-	// first quote that holds a gold answer (when the set gives answers).
+	// AnswerSentence1: answerable questions whose first quote, confident
+	// or hedged, holds a gold answer (when the set gives answers).
 	AnswerSentence1 float64 `json:"answer_sentence_at_1"`
+	// AnsweredRight: answerable questions answered confidently with a
+	// first quote that holds a gold answer.
+	AnsweredRight float64 `json:"answered_right"`
 	// UnanswerableDeclined and UnanswerableHedged: on-topic questions the
 	// story does not answer, declined or given the closest sentences.
 	UnanswerableDeclined *float64 `json:"unanswerable_declined,omitempty"`
@@ -75,7 +78,7 @@ type Outcomes struct {
 
 func summarize(rs []Result) Outcomes {
 	var o Outcomes
-	var ansAnswered, ansHedged, right, unDeclined, unHedged, offDeclined int
+	var ansAnswered, ansHedged, right, holds, unDeclined, unHedged, offDeclined int
 	var pos, neg, posS, negS []float64
 	for _, r := range rs {
 		o.Questions++
@@ -85,6 +88,7 @@ func summarize(rs []Result) Outcomes {
 			ansAnswered += b2i(r.Outcome == retrieval.OutcomeAnswer)
 			ansHedged += b2i(r.Outcome == retrieval.OutcomeClosest)
 			right += b2i(r.Outcome == retrieval.OutcomeAnswer && r.HoldsGold)
+			holds += b2i(r.HoldsGold)
 			pos, posS = append(pos, r.Confidence), append(posS, r.Score)
 		case r.OffTopic:
 			o.OffTopic++
@@ -98,7 +102,8 @@ func summarize(rs []Result) Outcomes {
 	}
 	o.AnswerableAnswered = pct(float64(ansAnswered), o.Answerable)
 	o.AnswerableHedged = pct(float64(ansHedged), o.Answerable)
-	o.AnswerSentence1 = pct(float64(right), o.Answerable)
+	o.AnswerSentence1 = pct(float64(holds), o.Answerable)
+	o.AnsweredRight = pct(float64(right), o.Answerable)
 	if o.Unanswerable > 0 {
 		o.UnanswerableDeclined = ptr(pct(float64(unDeclined), o.Unanswerable))
 		o.UnanswerableHedged = ptr(pct(float64(unHedged), o.Unanswerable))

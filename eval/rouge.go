@@ -63,8 +63,13 @@ type Rouge struct {
 type SummaryReport struct {
 	Articles int   `json:"articles"`
 	Overview Rouge `json:"overview"`
-	Lead1    Rouge `json:"lead_1"`
-	Lead3    Rouge `json:"lead_3"`
+	// Lead1 and Lead3 are the first sentences from the news lead on, past
+	// the dateline and captions the Wikinews texts keep; First1 and First3
+	// the first sentences of the text as it is.
+	Lead1  Rouge `json:"lead_1"`
+	Lead3  Rouge `json:"lead_3"`
+	First1 Rouge `json:"first_1"`
+	First3 Rouge `json:"first_3"`
 	// OverviewAnswered is the share of overview questions answered
 	// confidently (the rest are scored as empty summaries).
 	OverviewAnswered float64 `json:"overview_answered"`
@@ -113,23 +118,26 @@ func RunSummaries(ctx context.Context, sums []Summary, storiesDir string, opts O
 			opts.Record(r)
 		}
 		sents := retrieval.SplitStory(s.Body)
-		lead := func(n int) string {
+		first := func(n int) string {
 			var b []string
 			for _, st := range sents[:min(n, len(sents))] {
 				b = append(b, s.Body[st.Start:st.End])
 			}
 			return strings.Join(b, " ")
 		}
+		lead := func(n int) string { return strings.Join(ix.LeadSentences(0, n), " ") }
 		ref := rougeTokens(sum.Summary)
 		addRouge(&rep.Overview, rougeTokens(strings.Join(quotes, " ")), ref)
 		addRouge(&rep.Lead1, rougeTokens(lead(1)), ref)
 		addRouge(&rep.Lead3, rougeTokens(lead(3)), ref)
+		addRouge(&rep.First1, rougeTokens(first(1)), ref)
+		addRouge(&rep.First3, rougeTokens(first(3)), ref)
 		rep.Articles++
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(sums))
 		}
 	}
-	for _, r := range []*Rouge{&rep.Overview, &rep.Lead1, &rep.Lead3} {
+	for _, r := range []*Rouge{&rep.Overview, &rep.Lead1, &rep.Lead3, &rep.First1, &rep.First3} {
 		n := float64(max(1, rep.Articles))
 		r.R1, r.R2, r.RL, r.Words = r.R1/n, r.R2/n, r.RL/n, r.Words/n
 	}

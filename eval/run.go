@@ -119,6 +119,8 @@ func Run(ctx context.Context, d *Dataset, opts Options) (*Report, error) {
 				}
 				if ans.Found {
 					answered++
+				}
+				if len(ans.Citations) > 0 {
 					if r.Answerable {
 						em += exactMatch(r.Quote, gold)
 						f1sum += f1(r.Quote, gold)

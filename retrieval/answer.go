@@ -372,25 +372,31 @@ func b2f(b bool) float64 {
 // deliberately not counted here: it lifts the coverage of unrelated text as
 // much as of paraphrases, and coverage is what the decline rule reads.
 func (ix *Index) coverage(qi questionInfo, g int) float64 {
-	st := ix.sentTerms[g]
 	var got float64
-	for i, t := range qi.terms {
-		best := 0.0
-		for _, s := range st {
-			if s == t {
-				best = 1
-				break
-			}
-			if best < partialCredit && sameFamily(s, t) {
-				best = partialCredit
-			}
-			if qi.links != nil {
-				best = max(best, qi.links[i][s])
-			}
-		}
-		got += best * qi.weights[i]
+	for i := range qi.terms {
+		got += ix.termCredit(qi, i, g) * qi.weights[i]
 	}
 	return got / qi.total
+}
+
+// termCredit is how much of question term i sentence g holds: 1 for the
+// term, partialCredit for a word of its family, WordNet's credit for a
+// linked word (Options.WordNet), else 0.
+func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
+	t := qi.terms[i]
+	best := 0.0
+	for _, s := range ix.sentTerms[g] {
+		if s == t {
+			return 1
+		}
+		if best < partialCredit && sameFamily(s, t) {
+			best = partialCredit
+		}
+		if qi.links != nil {
+			best = max(best, qi.links[i][s])
+		}
+	}
+	return best
 }
 
 // sameFamily is a cheap morphology check the stemmer misses: "mexican" and

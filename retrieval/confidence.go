@@ -34,11 +34,13 @@ const (
 	cScore         // the picker's score of the sentence
 	cOther         // the question is of no factoid kind ("what …")
 	cCovEncoder    // coverage × encoder cosine: both high is the answerable pattern
+	cDegree        // the question has an ordinal, superlative or comparative the sentence lacks ("first", "largest", "more")
+	cUnmatched     // how many of the question's terms the sentence lacks in every form
 	nConf
 )
 
 var confNames = [nConf]string{"bias", "answerability", "coverage", "encoder", "cue", "negation", "missing_name", "missing_number", "missing_focus", "margin", "passage",
-	"absent", "max_missing", "terms", "score", "other", "cov_encoder"}
+	"absent", "max_missing", "terms", "score", "other", "cov_encoder", "degree", "unmatched"}
 
 // confidence is the fitted chance that the best on-topic sentence answers
 // the question.
@@ -120,7 +122,28 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	f[cScore] = best.score
 	f[cOther] = b2f(qi.kind == askOther)
 	f[cCovEncoder] = best.coverage * best.features[fEncoder]
+	for _, w := range qi.allWords {
+		if degreeWord(w) && !sentWords[w] {
+			f[cDegree] = 1
+		}
+	}
+	for i := range qi.terms {
+		if ix.termCredit(qi, i, g) == 0 {
+			f[cUnmatched]++
+		}
+	}
 	return f
+}
+
+// degreeWord: ordinals, superlatives and comparatives, which SQuAD 2.0's
+// writers add to make a question ask for what the sentence does not say.
+func degreeWord(w string) bool {
+	switch w {
+	case "first", "second", "third", "last", "final", "only", "most", "least", "more", "less", "fewer", "best", "worst",
+		"earliest", "latest", "largest", "smallest", "biggest", "highest", "lowest", "longest", "shortest", "oldest", "newest", "main", "primary":
+		return true
+	}
+	return len(w) > 5 && (strings.HasSuffix(w, "est") && !strings.HasSuffix(w, "west") && !strings.HasSuffix(w, "rest") && !strings.HasSuffix(w, "test"))
 }
 
 // negationWords turn a statement around.

@@ -58,6 +58,9 @@ type Options struct {
 	// the question's (synonyms, derivations, classes), and lets the
 	// confidence notice antonyms.
 	WordNet bool
+	// OverviewSentences is how many sentences answer "what is this story
+	// about": the lead and the most central others.
+	OverviewSentences int
 	// AnswerAbove is the confidence (answer.go) the best sentence of an
 	// on-topic question must reach to be quoted as the answer; below it the
 	// reply is hedged: the closest the story comes. Negative: never hedge.
@@ -108,6 +111,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeclineBelowEncoder == 0 {
 		o.DeclineBelowEncoder = DefaultDeclineBelowEncoder
+	}
+	if o.OverviewSentences <= 0 {
+		o.OverviewSentences = DefaultOverviewSentences
 	}
 	if o.AnswerAbove == 0 {
 		o.AnswerAbove = DefaultAnswerAbove

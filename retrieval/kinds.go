@@ -233,9 +233,22 @@ func (ix *Index) leadSentence(story int) int {
 	return base
 }
 
-// overviewSentences is how many sentences an overview quotes: the lead and
-// the most central others.
-const overviewSentences = 3
+// overviewWindow is how many sentences past the lead an overview draws on.
+const overviewWindow = 4
+
+// DefaultOverviewSentences is how many sentences an overview quotes: the
+// lead and the most central others.
+const DefaultOverviewSentences = 2
+
+// LeadSentences are the story's first n sentences from its news lead on
+// (past a dateline and picture captions): the Lead-n baseline of summaries.
+func (ix *Index) LeadSentences(story, n int) []string {
+	var out []string
+	for g := ix.leadSentence(story); g < len(ix.sentences) && ix.sentences[g].story == story && len(out) < n; g++ {
+		out = append(out, ix.sentenceText(g))
+	}
+	return out
+}
 
 // overview is the story's lead and its most central other sentences (by
 // cosine with the story's mean sentence vector, encoder's when there is
@@ -264,15 +277,17 @@ func (ix *Index) overview(story int) []candidate {
 			c float64
 		}
 		var cs []central
-		for g := base; g < end; g++ {
-			if g == lead || len(words(ix.sentenceText(g))) < 8 {
+		// News puts what matters first: the central sentences are sought
+		// among the lead's next few (overviewWindow), not deep in quotes.
+		for g := lead + 1; g < min(end, lead+1+overviewWindow); g++ {
+			if len(words(ix.sentenceText(g))) < 8 {
 				continue
 			}
 			cs = append(cs, central{g, cosine(centre, vecs[g])})
 		}
 		sort.SliceStable(cs, func(i, j int) bool { return cs[i].c > cs[j].c })
 		for _, c := range cs {
-			if len(picked) == overviewSentences {
+			if len(picked) == ix.opts.OverviewSentences {
 				break
 			}
 			redundant := false
@@ -284,7 +299,7 @@ func (ix *Index) overview(story int) []candidate {
 			}
 		}
 	} else {
-		for g := lead + 1; g < end && len(picked) < overviewSentences; g++ {
+		for g := lead + 1; g < end && len(picked) < ix.opts.OverviewSentences; g++ {
 			picked = append(picked, g)
 		}
 	}
