@@ -302,7 +302,7 @@ func registerTuning(fs interface {
 		decline:  fs.Float64("decline-below", 0, "decline when the best sentence holds less of the question than this"),
 		topK:     fs.Int("top-k", 0, "passages the answerer reads"),
 		overview: fs.Int("overview-sentences", 0, "sentences an overview answer quotes"),
-		wordnet:  fs.String("wordnet", "", "WordNet links in coverage: on or off (default: the built-in default)"),
+		wordnet:  fs.String("wordnet", "", "WordNet links in coverage and antonyms in confidence: on or off (default)"),
 	}
 }
 

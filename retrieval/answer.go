@@ -121,7 +121,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 		a.Note = "The sentence encoder was unavailable, so this answer was picked by word vectors and keywords."
 	}
 	qi, cands, threshold := r.question, r.cands, r.threshold
-	a.Kind = qi.kind.name()
+	a.Kind = qi.asked.name()
 	if len(cands) == 0 || cands[0].answerability() < threshold {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
@@ -223,17 +223,18 @@ func (ix *Index) encodeQuestion(ctx context.Context, q string) ([]float32, error
 
 // questionInfo is a question prepared for scoring sentences.
 type questionInfo struct {
-	kind     questionType
-	terms    []string  // distinct stems
-	weights  []float64 // IDF over the snapshot's sentences
+	kind     questionType // what the answer sentence should hold
+	asked    questionType // the kind reported: a "who backs" stance question is scored as askWho
+	terms    []string     // distinct stems
+	weights  []float64    // IDF over the snapshot's sentences
 	total    float64
 	lower    map[string]bool      // every word of the question, lower case
 	allWords []string             // every word of the question in order, lower case
 	rarest   string               // the term with the highest IDF
 	vec      []float32            // the question's vector; nil without an embedder
 	enc      []float32            // the question's sentence-encoder vector; nil without one
-	links    []map[string]float64 // per term: stems WordNet links to it, and their credit (Options.WordNet)
-	antonyms map[string]bool      // stems WordNet opposes to the question's words (Options.WordNet)
+	links    []map[string]float64 // per term: stems WordNet links to it, and their credit
+	antonyms map[string]bool      // stems WordNet opposes to the question's words
 	names    []string             // capitalised words past the first, lower case
 	numbers  []string             // numbers and years the question names
 }
@@ -249,7 +250,14 @@ func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
 
 func (ix *Index) analyze(q string) questionInfo {
 	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}}
+	qi.asked = qi.kind
 	qi.allWords = words(q)
+	if qi.kind == askStance && whoQuestion.MatchString(q) {
+		// "Who backs strikes?" wants a name, as "who" questions do: a
+		// sentence saying "a faction supports strikes" is completed by
+		// the nearby one that names who.
+		qi.kind = askWho
+	}
 	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
 	rarestIDF := 0.0
 	frame := frameWords[qi.kind]
@@ -381,7 +389,7 @@ func (ix *Index) coverage(qi questionInfo, g int) float64 {
 
 // termCredit is how much of question term i sentence g holds: 1 for the
 // term, partialCredit for a word of its family, WordNet's credit for a
-// linked word (Options.WordNet), else 0.
+// linked word (with Options.WordNet), else 0.
 func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
 	t := qi.terms[i]
 	best := 0.0

@@ -120,10 +120,6 @@ func hasAnswerCue(t questionType, sentence string, questionWords map[string]bool
 		return reasonPattern.MatchString(sentence) ||
 			(questionWords["risk"] || questionWords["happens"] || questionWords["happen"] || questionWords["consequences"] || questionWords["effect"] || questionWords["impact"]) && consequencePattern.MatchString(sentence)
 	case askStance:
-		// "Who backs strikes?" wants a name; "what does Miller think" words.
-		if questionWords["who"] || questionWords["whom"] {
-			return hasNewName(sentence, questionWords)
-		}
 		return stancePattern.MatchString(sentence)
 	case askRole:
 		return hasRoleCue(sentence, questionWords)
