@@ -23,7 +23,7 @@ var (
 	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$)`)
 	// storyWords refer to the story itself: a meta question must name it
 	// ("who published this article") unless it is a few words long.
-	storyWords = toSet("this", "it", "article", "story", "piece", "post", "one", "news", "that", "link", "source", "interview")
+	storyWords = toSet("this", "it", "article", "story", "piece", "post", "one", "news", "link", "source", "interview")
 )
 
 // frameWords are the words of a question's frame rather than its content:
@@ -44,12 +44,30 @@ var (
 		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview")
 )
 
+// maxPointerWords bounds the words a whole-story question may spend naming
+// its story ("tl;dr of the afghan robotics story"). A question with more is
+// about something in a story: "What happened to the crew onboard during the
+// plugs-out test?" wants the sentence that says.
+const maxPointerWords = 3
+
+// pointerWords are the words of a whole-story question that are not its
+// frame: what it says the story is about.
+func pointerWords(q string, vocab map[string]bool) []string {
+	var out []string
+	for _, w := range words(q) {
+		if !stopWords[w] && !vocab[w] && !storyWords[w] && !frameWords[askStance][w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 func isOverview(q string) bool {
-	return overviewAnywhere.MatchString(q) || overviewWhole.MatchString(q)
+	return (overviewAnywhere.MatchString(q) || overviewWhole.MatchString(q)) && len(pointerWords(q, overviewVocab)) <= maxPointerWords
 }
 
 func isMeta(q string) bool {
-	if !metaQuestion.MatchString(q) {
+	if !metaQuestion.MatchString(q) || len(pointerWords(q, metaVocab)) > maxPointerWords {
 		return false
 	}
 	ws := words(q)
@@ -167,17 +185,15 @@ func (ix *Index) pointedStory(q string, kind questionType) (story int, ok bool, 
 	if kind == askMeta {
 		vocab = metaVocab
 	}
-	var pointer, pointerWords []string
-	for _, w := range words(q) {
-		if !stopWords[w] && !vocab[w] && !storyWords[w] && !frameWords[askStance][w] {
-			pointer = append(pointer, stem(w))
-			pointerWords = append(pointerWords, w)
-		}
+	named := pointerWords(q, vocab)
+	var pointer []string
+	for _, w := range named {
+		pointer = append(pointer, stem(w))
 	}
 	hits := ix.lexical.search(pointer, 1)
 	if len(pointer) > 0 && len(hits) == 0 {
 		// Words too short to name a story ("teh") are typos, not pointers.
-		for _, w := range pointerWords {
+		for _, w := range named {
 			if utf8.RuneCountInString(w) >= 4 {
 				missing = append(missing, w)
 			}
