@@ -69,3 +69,14 @@ func BenchmarkLemma(b *testing.B) {
 		i++
 	}
 }
+
+func BenchmarkLinks(b *testing.B) {
+	if err := Load(); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		Links(benchWords[i%len(benchWords)])
+		i++
+	}
+}

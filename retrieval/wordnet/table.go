@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"slices"
 	"sync"
 
@@ -59,7 +58,6 @@ type table struct {
 	hypoSyn    csr // synset -> words it is a first-sense hypernym of
 	memberOf   csr // word -> synsets it is a member of
 	senseOf    csr // synset -> words it is a kept sense of
-	crc        uint32
 }
 
 type csr struct {
@@ -77,10 +75,17 @@ func parseTable(b []byte) (*table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
+	// gzip's trailer gives the size (mod 2³²): read into one buffer of it.
+	var out bytes.Buffer
+	if len(b) >= 4 {
+		if n := binary.LittleEndian.Uint32(b[len(b)-4:]); n <= 64<<20 {
+			out.Grow(int(n) + bytes.MinRead)
+		}
+	}
+	if _, err := out.ReadFrom(zr); err != nil {
 		return nil, fmt.Errorf("gunzip: %w", err)
 	}
+	raw := out.Bytes()
 	if len(raw) < len(tableMagic)+4 {
 		return nil, errTruncated
 	}
@@ -96,7 +101,7 @@ func parseTable(b []byte) (*table, error) {
 	if v := d.uint(); v != tableVersion {
 		return nil, fmt.Errorf("version %d, want %d", v, tableVersion)
 	}
-	t := &table{crc: sum}
+	t := &table{}
 
 	nwords := d.count()
 	lens := make([]int, nwords)
@@ -127,6 +132,9 @@ func parseTable(b []byte) (*table, error) {
 	t.members.off = make([]uint32, 1, nsyn+1)
 	for i := range nsyn {
 		pos := d.uint()
+		if d.err != nil {
+			return nil, fmt.Errorf("synset %d: %w", i, d.err)
+		}
 		if pos < 1 || pos > 4 {
 			return nil, fmt.Errorf("synset %d: part of speech %d", i, pos)
 		}
@@ -284,6 +292,9 @@ func (d *decoder) list(c *csr, limit int) {
 		x := d.uint()
 		if d.err == nil && x >= uint64(limit) {
 			d.err = fmt.Errorf("id %d out of range %d", x, limit)
+		}
+		if d.err != nil {
+			break // keep only valid ids: the caller indexes with them
 		}
 		c.vals = append(c.vals, uint32(x))
 	}

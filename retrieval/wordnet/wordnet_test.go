@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -290,6 +291,34 @@ func TestParseRejectsBadTables(t *testing.T) {
 		_, err := parseTable(c.b)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestParseSurvivesCorruptBodies changes bytes of the table behind a valid
+// checksum, as a bug in gen could: parsing must fail or succeed, never
+// panic, and never hand out ids outside the table.
+func TestParseSurvivesCorruptBodies(t *testing.T) {
+	body := gunzip(t, tableData)
+	body = body[:len(body)-4]
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 12 {
+		b := slices.Clone(body)
+		at := len(tableMagic) + rng.IntN(len(b)-len(tableMagic))
+		b[at] = byte(rng.Uint32())
+		tb, err := parseTable(gzipBytes(t, withCRC(b)))
+		if err != nil {
+			continue
+		}
+		for w := 0; w < len(tb.words); w += 50 {
+			for _, rel := range relations {
+				var buf [maxBases]int32
+				for _, v := range tb.related(tb.bases(tb.words[w], buf[:0]), rel, nil) {
+					if int(v) >= len(tb.words) {
+						t.Fatalf("byte %d changed: %v of %q gives id %d of %d", at, rel, tb.words[w], v, len(tb.words))
+					}
+				}
+			}
 		}
 	}
 }
