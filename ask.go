@@ -101,19 +101,22 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, _ func
 }
 
 func printAnswer(w io.Writer, a *retrieval.Answer) {
-	if !a.Found {
+	if len(a.Citations) == 0 {
 		fmt.Fprintln(w, a.Text)
-		if a.Closest != nil {
-			fmt.Fprintf(w, "\nThe closest passage, which does not answer the question (%s, paragraph %d):\n  %q\n",
-				a.Closest.Title, a.Closest.Paragraph, a.Closest.Quote)
-		}
 	} else {
+		if a.Outcome == retrieval.OutcomeClosest {
+			fmt.Fprintln(w, retrieval.ClosestIntro)
+		}
 		for _, c := range a.Citations {
 			fmt.Fprintf(w, "“%s” [%d]\n", c.Quote, c.N)
 		}
 		fmt.Fprintln(w, "\nSources:")
 		for _, c := range a.Citations {
-			fmt.Fprintf(w, "[%d] %s — paragraph %d, sentence %d\n", c.N, sourceName(c), c.Paragraph, c.Sentence)
+			if c.From != "" {
+				fmt.Fprintf(w, "[%d] %s — %s\n", c.N, sourceName(c), c.From)
+			} else {
+				fmt.Fprintf(w, "[%d] %s — paragraph %d, sentence %d\n", c.N, sourceName(c), c.Paragraph, c.Sentence)
+			}
 			if c.URL != "" {
 				fmt.Fprintf(w, "    %s\n", c.URL)
 			}

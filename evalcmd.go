@@ -1,21 +1,30 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"text/tabwriter"
 
 	"storybot/eval"
 	"storybot/retrieval"
 )
 
-func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("eval", stderr)
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
 	abstain := fs.Bool("abstain-test", false, "also ask each question against a different article, where it should be declined")
+	perQuestion := fs.String("per-question", "", "write each question's result to `FILE` as JSON lines")
+	storiesDir := fs.String("stories", "", "Wikinews story folder for natural sets and summaries (default: wikinews/stories in the shared eval data)")
+	vectorCache := fs.String("vector-cache", "", "keep the sentence vectors in `FILE` between runs (created when missing)")
 	opts := defaultOptions()
 	tune := registerTuning(fs, &opts)
 	pos, err := parseArgs(fs, args)
@@ -23,25 +32,49 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 		return helpIsDone(err)
 	}
 	if len(pos) != 1 {
-		return usageError("eval needs one SQuAD-format JSON file")
+		return usageError("eval needs one file: a SQuAD-format JSON file (v1.1 or v2.0), a natural-question set, BoolQ JSON lines or story summaries JSON lines")
 	}
 	if err := tune.apply(&opts); err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	path, err := eval.Locate(pos[0], getenv)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	d, err := eval.Read(f)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	format, err := setFormat(raw)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	// Two bars: indexing the articles, then asking; each times itself.
+	if *storiesDir == "" {
+		*storiesDir = filepath.Join(eval.DataDir(getenv), "wikinews", "stories")
+	}
+	if *vectorCache != "" {
+		opts.Cache = retrieval.NewEmbeddingCache()
+		if err := loadVectorCache(*vectorCache, opts.Cache); err != nil {
+			return err
+		}
+	}
+	var record func(eval.Result)
+	if *perQuestion != "" {
+		f, err := os.Create(*perQuestion)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		bw := bufio.NewWriter(f)
+		defer bw.Flush()
+		enc := json.NewEncoder(bw)
+		record = func(r eval.Result) { enc.Encode(r) }
+	}
+	// Two bars: indexing, then asking; each times itself.
 	indexing := newProgress(stderr, "index")
 	var asking *progress
-	rep, err := eval.Run(ctx, d, eval.Options{
-		Retrieval: opts, AbstainTest: *abstain, Indexing: indexing.update,
+	eo := eval.Options{
+		Retrieval: opts, AbstainTest: *abstain, Indexing: indexing.update, Record: record,
 		Progress: func(done, total int) {
 			if asking == nil {
 				indexing.finish()
@@ -49,7 +82,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 			}
 			asking.update(done, total)
 		},
-	})
+	}
+	rep, err := runSet(ctx, format, raw, *storiesDir, eo)
 	if asking == nil {
 		indexing.finish()
 	} else {
@@ -58,12 +92,99 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
+	if *vectorCache != "" {
+		if err := saveVectorCache(*vectorCache, opts.Cache); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	switch rep := rep.(type) {
+	case *eval.Report:
+		printReport(tw, rep)
+	case *eval.NaturalReport:
+		fmt.Fprintf(tw, "stories in the folder knowledge base\t%d\n", rep.Stories)
+		for _, name := range rep.PartNames() {
+			p := rep.Parts[name]
+			fmt.Fprintf(tw, "\n%s\t%d questions, median %.2f ms\n", name, p.Questions, p.MedianMillis)
+			printOutcomes(tw, "", p.Outcomes)
+			printKinds(tw, p.ByKind)
+		}
+	case *eval.BoolQReport:
+		fmt.Fprintf(tw, "questions\t%d\n", rep.Questions)
+		fmt.Fprintf(tw, "answered\t%.1f%%\n", rep.AnswerableAnswered)
+		fmt.Fprintf(tw, "hedged (closest)\t%.1f%%\n", rep.AnswerableHedged)
+		fmt.Fprintf(tw, "declined\t%.1f%%\n", 100-rep.AnswerableAnswered-rep.AnswerableHedged)
+		fmt.Fprintf(tw, "time per question\tmedian %.2f ms, p99 %.2f ms\n", rep.MedianMillis, rep.P99Millis)
+	case *eval.SummaryReport:
+		fmt.Fprintf(tw, "articles\t%d\n", rep.Articles)
+		fmt.Fprintf(tw, "overview answered\t%.1f%%\n", rep.OverviewAnswered)
+		fmt.Fprintf(tw, "\tROUGE-1\tROUGE-2\tROUGE-L\twords\n")
+		for _, row := range []struct {
+			name string
+			r    eval.Rouge
+		}{{"overview answer", rep.Overview}, {"Lead-1 (from the lead)", rep.Lead1}, {"Lead-3 (from the lead)", rep.Lead3},
+			{"first sentence", rep.First1}, {"first 3 sentences", rep.First3}} {
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\n", row.name, row.r.R1, row.r.R2, row.r.RL, row.r.Words)
+		}
+	}
+	return tw.Flush()
+}
+
+// runSet reads raw as format and runs it.
+func runSet(ctx context.Context, format string, raw []byte, storiesDir string, eo eval.Options) (any, error) {
+	r := bytes.NewReader(raw)
+	switch format {
+	case "natural":
+		set, err := eval.ReadNatural(r)
+		if err != nil {
+			return nil, err
+		}
+		return eval.RunNatural(ctx, set, storiesDir, eo)
+	case "boolq":
+		items, err := eval.ReadBoolQ(r)
+		if err != nil {
+			return nil, err
+		}
+		return eval.RunBoolQ(ctx, items, eo)
+	case "summaries":
+		sums, err := eval.ReadSummaries(r)
+		if err != nil {
+			return nil, err
+		}
+		return eval.RunSummaries(ctx, sums, storiesDir, eo)
+	}
+	d, err := eval.Read(r)
+	if err != nil {
+		return nil, err
+	}
+	return eval.Run(ctx, d, eo)
+}
+
+// setFormat tells the eval sets apart by their first record's fields.
+func setFormat(raw []byte) (string, error) {
+	var first map[string]json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&first); err != nil {
+		return "", fmt.Errorf("invalid JSON: %w", err)
+	}
+	switch {
+	case first["data"] != nil:
+		return "squad", nil
+	case first["questions"] != nil:
+		return "natural", nil
+	case first["passage"] != nil:
+		return "boolq", nil
+	case first["summary"] != nil:
+		return "summaries", nil
+	}
+	return "", errors.New(`not an eval set: want SQuAD JSON ("data"), a natural-question set ("questions"), BoolQ lines ("passage") or summary lines ("summary")`)
+}
+
+func printReport(tw io.Writer, rep *eval.Report) {
 	fmt.Fprintf(tw, "articles\t%d\n", rep.Articles)
 	fmt.Fprintf(tw, "questions\t%d\n", rep.Questions)
 	fmt.Fprintf(tw, "chunks\t%d\n", rep.Chunks)
@@ -72,11 +193,83 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, _ fun
 	fmt.Fprintf(tw, "answer-sentence@1\t%.1f\n", rep.AnswerSentence1)
 	fmt.Fprintf(tw, "EM / F1\t%.1f / %.1f\n", rep.EM, rep.F1)
 	fmt.Fprintf(tw, "answered\t%.1f%%\n", rep.AnswerRate)
+	if rep.UnanswerableDeclined != nil {
+		printOutcomes(tw, "", rep.Outcomes)
+	}
 	if rep.DeclineRate != nil {
 		fmt.Fprintf(tw, "off-article declined\t%.1f%%\n", *rep.DeclineRate)
 	}
+	printKinds(tw, rep.ByKind)
 	fmt.Fprintf(tw, "time per question\tmedian %.2f ms, p99 %.2f ms\n", rep.MedianMillis, rep.P99Millis)
-	return tw.Flush()
+}
+
+func printOutcomes(tw io.Writer, indent string, o eval.Outcomes) {
+	if o.Answerable > 0 {
+		fmt.Fprintf(tw, "%sanswerable answered\t%.1f%% of %d (from the right sentence %.1f%%; hedged %.1f%%; first quote right, either way, %.1f%%)\n", indent, o.AnswerableAnswered, o.Answerable, o.AnsweredRight, o.AnswerableHedged, o.AnswerSentence1)
+	}
+	if o.UnanswerableDeclined != nil {
+		fmt.Fprintf(tw, "%sunanswerable declined / hedged\t%.1f%% / %.1f%% of %d\n", indent, *o.UnanswerableDeclined, *o.UnanswerableHedged, o.Unanswerable)
+	}
+	if o.OffTopicDeclined != nil {
+		fmt.Fprintf(tw, "%soff-topic declined\t%.1f%% of %d\n", indent, *o.OffTopicDeclined, o.OffTopic)
+	}
+	if o.AUC != nil {
+		fmt.Fprintf(tw, "%sAUC (confidence / answerability)\t%.3f / %.3f\n", indent, *o.AUC, *o.AUCScore)
+	}
+}
+
+func printKinds(tw io.Writer, kinds map[string]eval.Outcomes) {
+	var names []string
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		o := kinds[k]
+		switch {
+		case o.Answerable > 0:
+			fmt.Fprintf(tw, "  %s\t%d: answered %.1f%%, from the right sentence %.1f%%, hedged %.1f%%\n", k, o.Questions, o.AnswerableAnswered, o.AnsweredRight, o.AnswerableHedged)
+		case o.UnanswerableDeclined != nil:
+			fmt.Fprintf(tw, "  %s\t%d: declined %.1f%%, hedged %.1f%%\n", k, o.Questions, *o.UnanswerableDeclined, *o.UnanswerableHedged)
+		case o.OffTopicDeclined != nil:
+			fmt.Fprintf(tw, "  %s\t%d: declined %.1f%%\n", k, o.Questions, *o.OffTopicDeclined)
+		}
+	}
+}
+
+// loadVectorCache seeds c from a file written by saveVectorCache; a missing
+// file is an empty cache.
+func loadVectorCache(path string, c *retrieval.EmbeddingCache) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var entries []retrieval.CachedVector
+	if err := gob.NewDecoder(f).Decode(&entries); err != nil {
+		return fmt.Errorf("vector cache %s: %w", path, err)
+	}
+	c.Put(entries...)
+	return nil
+}
+
+func saveVectorCache(path string, c *retrieval.EmbeddingCache) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(c.Entries()); err != nil {
+		f.Close()
+		return fmt.Errorf("vector cache %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // tuning holds the flags that override retrieval settings, for measuring
@@ -87,6 +280,8 @@ type tuning struct {
 	minWords, maxWords, ovl *int
 	k1, b, vw, decline      *float64
 	topK                    *int
+	wordnet                 *string
+	overview                *int
 }
 
 func registerTuning(fs interface {
@@ -106,6 +301,8 @@ func registerTuning(fs interface {
 		vw:       fs.Float64("vector-weight", 0, "vector leg's weight in fused ranking"),
 		decline:  fs.Float64("decline-below", 0, "decline when the best sentence holds less of the question than this"),
 		topK:     fs.Int("top-k", 0, "passages the answerer reads"),
+		overview: fs.Int("overview-sentences", 0, "sentences an overview answer quotes"),
+		wordnet:  fs.String("wordnet", "", "WordNet links in coverage and antonyms in confidence: on or off (default)"),
 	}
 }
 
@@ -166,6 +363,18 @@ func (t *tuning) apply(o *retrieval.Options) error {
 	}
 	if *t.topK > 0 {
 		o.TopK = *t.topK
+	}
+	if *t.overview > 0 {
+		o.OverviewSentences = *t.overview
+	}
+	switch *t.wordnet {
+	case "":
+	case "on":
+		o.WordNet = true
+	case "off":
+		o.WordNet = false
+	default:
+		return usageError("--wordnet must be on or off, not %q", *t.wordnet)
 	}
 	return nil
 }

@@ -31,10 +31,11 @@ const (
 	maxCustomID   = 100
 )
 
-// Colours of the answer embed: an answer, and a decline.
+// Colours of the answer embed: an answer, a decline, and a hedged answer (the closest the story comes).
 const (
 	colorAnswer  = 0x2b6cb0
 	colorDecline = 0x718096
+	colorClosest = 0xb7791f
 )
 
 // zwsp (zero-width space) is put after "@" and "<" in quoted text: Discord
@@ -327,21 +328,24 @@ func AnswerMessage(a *retrieval.Answer, key string) ([]*discordgo.MessageEmbed, 
 	}
 	var desc strings.Builder
 	cited := a.Citations
-	if a.Found {
+	switch {
+	case len(cited) > 0:
 		// Rebuilt from the citations rather than a.Text, so the quotes are
-		// escaped and the [n] markers are not.
-		for i, c := range a.Citations {
+		// escaped and the [n] markers are not. A hedged answer says so
+		// first and is coloured apart from a confident one.
+		if a.Outcome == retrieval.OutcomeClosest {
+			e.Color = colorClosest
+			desc.WriteString(EscapeMarkdown(retrieval.ClosestIntro) + "\n")
+		}
+		for i, c := range cited {
 			if i > 0 {
 				desc.WriteByte(' ')
 			}
 			fmt.Fprintf(&desc, "%s [%d]", EscapeMarkdown(flatten(c.Quote)), c.N)
 		}
-	} else {
+	default:
 		e.Color = colorDecline
 		desc.WriteString(EscapeMarkdown(a.Text))
-		if a.Closest != nil {
-			cited = []retrieval.Citation{*a.Closest}
-		}
 	}
 	// On one line and trimmed, or the asterisks would not make it italic:
 	// "* note" at a line start is a list item.
@@ -350,7 +354,7 @@ func AnswerMessage(a *retrieval.Answer, key string) ([]*discordgo.MessageEmbed, 
 	}
 	e.Description = desc.String()
 	for _, c := range cited {
-		e.Fields = append(e.Fields, citationField(c, a.Found))
+		e.Fields = append(e.Fields, citationField(c))
 	}
 	if footer := publishers(cited); footer != "" {
 		e.Footer = &discordgo.MessageEmbedFooter{Text: footer}
@@ -371,16 +375,17 @@ func AnswerMessage(a *retrieval.Answer, key string) ([]*discordgo.MessageEmbed, 
 
 // citationField is one source under an answer: title, where in the story,
 // the quoted sentence and a link.
-func citationField(c retrieval.Citation, found bool) *discordgo.MessageEmbedField {
+func citationField(c retrieval.Citation) *discordgo.MessageEmbedField {
 	title := c.Title
 	if title == "" {
 		title = c.StoryID
 	}
 	name := fmt.Sprintf("[%d] %s", c.N, EscapeMarkdown(flatten(title)))
-	if !found {
-		name = "Closest passage (it does not answer the question): " + EscapeMarkdown(flatten(title))
+	where := fmt.Sprintf("Paragraph %d, sentence %d", c.Paragraph, c.Sentence)
+	if c.From != "" {
+		where = "From the story's " + EscapeMarkdown(flatten(c.From))
 	}
-	value := fmt.Sprintf("Paragraph %d, sentence %d\n> %s", c.Paragraph, c.Sentence, EscapeMarkdown(flatten(c.Quote)))
+	value := fmt.Sprintf("%s\n> %s", where, EscapeMarkdown(flatten(c.Quote)))
 	if link := markdownURL(c.URL); link != "" {
 		// The link goes first so that cutting a long quote never cuts it.
 		value = fmt.Sprintf("[Read the story](%s) · %s", link, value)

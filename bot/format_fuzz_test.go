@@ -377,10 +377,13 @@ func FuzzAnswerMessage(f *testing.F) {
 				URL: u[i%len(u)], Paragraph: i + 1, Sentence: int(n) - i, Quote: q[i%len(q)], ChunkID: ids[i%len(ids)],
 			})
 		}
-		if found {
-			a.Citations = cited
-		} else if n&16 != 0 {
-			a.Closest = &cited[0]
+		switch {
+		case found:
+			a.Outcome, a.Citations = retrieval.OutcomeAnswer, cited
+		case n&16 != 0:
+			a.Outcome, a.Citations = retrieval.OutcomeClosest, cited[:1]
+		default:
+			a.Outcome = retrieval.OutcomeNone
 		}
 		embeds, comps := AnswerMessage(a, index)
 		valid := allValid(question, quotes, titles, urls, publishers, note, text, index, chunkIDs)
@@ -416,7 +419,7 @@ func citedChunk(a *retrieval.Answer, id string) bool {
 			return true
 		}
 	}
-	return a.Closest != nil && a.Closest.ChunkID == id
+	return false
 }
 
 func buttonIDs(msg wireMessage) []string {

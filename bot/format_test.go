@@ -173,16 +173,26 @@ func TestAnswerMessage(t *testing.T) {
 		t.Errorf("custom ids %v, want %v", ids, want)
 	}
 
-	declined := &retrieval.Answer{Question: "q", Text: "The story does not say.", Index: "v", Closest: &retrieval.Citation{N: 0, Title: "T", Paragraph: 3, Sentence: 2, Quote: "near", ChunkID: "c1"}}
-	embeds, comps = AnswerMessage(declined, "k")
+	closest := &retrieval.Answer{Question: "q", Outcome: retrieval.OutcomeClosest, Text: retrieval.ClosestIntro + " near [1]", Index: "v",
+		Citations: []retrieval.Citation{{N: 1, Title: "T", Paragraph: 3, Sentence: 2, Quote: "near", ChunkID: "c1"}}}
+	embeds, comps = AnswerMessage(closest, "k")
 	e = embeds[0]
-	if e.Description != "The story does not say." || e.Color != colorDecline || len(e.Fields) != 1 || !strings.HasPrefix(e.Fields[0].Name, "Closest passage") {
-		t.Errorf("declined: %+v %+v", e, e.Fields)
+	if e.Description != "The story doesn't say exactly; the closest it comes:\nnear [1]" || e.Color != colorClosest || len(e.Fields) != 1 || e.Fields[0].Name != "[1] T" {
+		t.Errorf("closest: %q %x %+v", e.Description, e.Color, e.Fields)
 	}
 	if n := len(comps[0].(discordgo.ActionsRow).Components); n != 3 {
-		t.Errorf("declined with a closest passage has %d buttons, want 3", n)
+		t.Errorf("a hedged answer has %d buttons, want 3 (it cites a passage)", n)
 	}
-	if _, comps = AnswerMessage(&retrieval.Answer{Question: "q", Text: "None of the stories say."}, "k"); len(comps[0].(discordgo.ActionsRow).Components) != 2 {
+	for _, f := range e.Fields {
+		if strings.Contains(f.Name+f.Value, "does not answer") {
+			t.Errorf("a hedged answer claims to know the passage does not answer: %q", f.Name)
+		}
+	}
+	embeds, comps = AnswerMessage(&retrieval.Answer{Question: "q", Outcome: retrieval.OutcomeNone, Text: "None of the stories say."}, "k")
+	if e := embeds[0]; e.Description != "None of the stories say." || e.Color != colorDecline || len(e.Fields) != 0 {
+		t.Errorf("declined: %q %x %+v", e.Description, e.Color, e.Fields)
+	}
+	if len(comps[0].(discordgo.ActionsRow).Components) != 2 {
 		t.Error("an answer without passages offers to show them")
 	}
 

@@ -12,11 +12,24 @@ import (
 	"storybot/retrieval/wordvec"
 )
 
-const fullArticles = "../testdata/eval/xquad-questions-full-articles.json"
+// fullArticles is XQuAD with full articles, read from the shared sets
+// (DataDir); tests that need it skip without it.
+const fullArticles = "xquad-en/xquad-questions-full-articles.json"
 
-func readFile(t *testing.T, path string) *Dataset {
+// dataFile locates a shared evaluation set, or skips the test saying what
+// is missing.
+func dataFile(t *testing.T, name string) string {
 	t.Helper()
-	f, err := os.Open(path)
+	p, err := Locate(name, os.Getenv)
+	if err != nil {
+		t.Skip(err)
+	}
+	return p
+}
+
+func readFile(t *testing.T, name string) *Dataset {
+	t.Helper()
+	f, err := os.Open(dataFile(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +172,36 @@ func TestSquadMetrics(t *testing.T) {
 	}
 	if got := f1("Carolina", []string{"Denver", "Carolina Panthers"}); math.Abs(got-2.0/3) > 1e-9 {
 		t.Errorf("F1 best over golds %v, want 2/3", got)
+	}
+}
+
+func TestAUCAndRouge(t *testing.T) {
+	if got := auc([]float64{0.9, 0.8}, []float64{0.1, 0.2}); got != 1 {
+		t.Errorf("separated AUC %v", got)
+	}
+	if got := auc([]float64{0.5, 0.1}, []float64{0.5, 0.9}); math.Abs(got-0.125) > 1e-9 {
+		// pairs: (0.5,0.5) tie ½, (0.5,0.9) 0, (0.1,0.5) 0, (0.1,0.9) 0 → ½/4
+		t.Errorf("AUC with a tie %v, want 0.125", got)
+	}
+	sys, ref := rougeTokens("The cat sat on the mat."), rougeTokens("the cat lay on the mat")
+	// unigrams: 5 of 6 shared; bigrams: "the cat", "on the", "the mat" of 5.
+	if got := ngramF1(sys, ref, 1); math.Abs(got-5.0/6) > 1e-9 {
+		t.Errorf("ROUGE-1 %v", got)
+	}
+	if got := ngramF1(sys, ref, 2); math.Abs(got-3.0/5) > 1e-9 {
+		t.Errorf("ROUGE-2 %v", got)
+	}
+	if got := lcsF1(sys, ref); math.Abs(got-5.0/6) > 1e-9 {
+		t.Errorf("ROUGE-L %v", got)
+	}
+}
+
+func TestReadSquad2(t *testing.T) {
+	d, err := Read(strings.NewReader(`{"data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "q1", "question": "why?", "answers": [], "is_impossible": true, "plausible_answers": [{"text": "c", "answer_start": 0}]}]}]}]}`))
+	if err != nil || !d.Data[0].Paragraphs[0].QAs[0].IsImpossible {
+		t.Errorf("impossible question: %v", err)
+	}
+	if _, err := Read(strings.NewReader(`{"data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "q1", "question": "why?", "answers": [{"text": "c", "answer_start": 0}], "is_impossible": true}]}]}]}`)); err == nil || !strings.Contains(err.Error(), "plausible_answers") {
+		t.Errorf("impossible with answers: %v", err)
 	}
 }

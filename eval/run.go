@@ -22,33 +22,36 @@ type Options struct {
 	Indexing func(done, total int)
 	// Progress, if set, is called after each question.
 	Progress func(done, total int)
+	// Record, if set, is called with each question's result.
+	Record func(Result)
 }
 
 // Report holds the figures of a run, as percentages where the name says so.
 type Report struct {
-	Articles  int `json:"articles"`
-	Questions int `json:"questions"`
-	Chunks    int `json:"chunks"`
+	Articles int `json:"articles"`
+	Chunks   int `json:"chunks"`
+	Outcomes
 
-	// Recall@k: the share of questions whose gold answer text is in one of
-	// the first k chunks retrieved.
+	// Recall@k: the share of answerable questions whose gold answer text
+	// is in one of the first k chunks retrieved.
 	Recall1  float64 `json:"recall_at_1"`
 	Recall3  float64 `json:"recall_at_3"`
 	Recall5  float64 `json:"recall_at_5"`
 	Recall10 float64 `json:"recall_at_10"`
 	MRR10    float64 `json:"mrr_at_10"`
 
-	// AnswerSentence1 is the share of questions whose first quoted
-	// sentence holds a gold answer.
-	AnswerSentence1 float64 `json:"answer_sentence_at_1"`
-	// EM and F1 score the shortest quoted span with SQuAD's normalisation.
+	// EM and F1 score the first quoted sentence of the answerable
+	// questions answered, with SQuAD's normalisation.
 	EM float64 `json:"exact_match"`
 	F1 float64 `json:"f1"`
-	// AnswerRate is the share of questions answered rather than declined.
+	// AnswerRate is the share of all questions answered confidently.
 	AnswerRate float64 `json:"answer_rate"`
 	// DeclineRate is the share of off-article questions declined (with
 	// AbstainTest).
 	DeclineRate *float64 `json:"off_article_decline_rate,omitempty"`
+
+	// ByKind holds the outcomes of each kind the set labels.
+	ByKind map[string]Outcomes `json:"by_kind,omitempty"`
 
 	MedianMillis float64 `json:"median_ms"`
 	P99Millis    float64 `json:"p99_ms"`
@@ -76,11 +79,11 @@ func Run(ctx context.Context, d *Dataset, opts Options) (*Report, error) {
 	}
 
 	var (
-		done                           int
-		hits1, hits3, hits5, hits10    int
-		rr, sent1, em, f1sum, answered float64
-		declined, offTotal             int
-		times                          []time.Duration
+		done                        int
+		hits1, hits3, hits5, hits10 int
+		rr, em, f1sum, answered     float64
+		declined, offTotal          int
+		results                     []Result
 	)
 	for i, a := range d.Data {
 		ix := indexes[i]
@@ -90,34 +93,39 @@ func Run(ctx context.Context, d *Dataset, opts Options) (*Report, error) {
 					return nil, err
 				}
 				gold := goldTexts(q)
-				res, err := ix.Search(ctx, q.Question, 10)
-				if err != nil {
-					return nil, fmt.Errorf("article %q, question %s: %w", a.Title, q.ID, err)
+				rank := 0
+				if !q.IsImpossible {
+					res, err := ix.Search(ctx, q.Question, 10)
+					if err != nil {
+						return nil, fmt.Errorf("article %q, question %s: %w", a.Title, q.ID, err)
+					}
+					if rank = goldRank(ix, res.Hits, gold); rank > 0 {
+						rr += 1 / float64(rank)
+						hits1 += b2i(rank <= 1)
+						hits3 += b2i(rank <= 3)
+						hits5 += b2i(rank <= 5)
+						hits10 += b2i(rank <= 10)
+					}
 				}
-				if rank := goldRank(ix, res.Hits, gold); rank > 0 {
-					rr += 1 / float64(rank)
-					hits1 += b2i(rank <= 1)
-					hits3 += b2i(rank <= 3)
-					hits5 += b2i(rank <= 5)
-					hits10 += b2i(rank <= 10)
-				}
-				start := time.Now()
 				ans, err := ix.Ask(ctx, q.Question)
-				times = append(times, time.Since(start))
 				if err != nil {
 					return nil, fmt.Errorf("article %q, question %s: %w", a.Title, q.ID, err)
+				}
+				r := newResult(ans, gold)
+				r.ID, r.Article, r.Question, r.Answerable, r.Rank = q.ID, a.Title, q.Question, !q.IsImpossible, rank
+				results = append(results, r)
+				if opts.Record != nil {
+					opts.Record(r)
 				}
 				if ans.Found {
 					answered++
-					first := ans.Citations[0].Quote
-					if containsAny(first, gold) {
-						sent1++
-					}
-					span := shortestSpan(ans)
-					em += exactMatch(span, gold)
-					f1sum += f1(span, gold)
 				}
-				rep.Questions++
+				if len(ans.Citations) > 0 {
+					if r.Answerable {
+						em += exactMatch(r.Quote, gold)
+						f1sum += f1(r.Quote, gold)
+					}
+				}
 				done++
 				if opts.Progress != nil {
 					opts.Progress(done, total)
@@ -146,7 +154,8 @@ func Run(ctx context.Context, d *Dataset, opts Options) (*Report, error) {
 		rate := pct(float64(declined), offTotal)
 		rep.DeclineRate = &rate
 	}
-	n := rep.Questions
+	rep.Outcomes = summarize(results)
+	n := rep.Answerable
 	rep.Recall1 = pct(float64(hits1), n)
 	rep.Recall3 = pct(float64(hits3), n)
 	rep.Recall5 = pct(float64(hits5), n)
@@ -154,11 +163,10 @@ func Run(ctx context.Context, d *Dataset, opts Options) (*Report, error) {
 	if n > 0 {
 		rep.MRR10 = rr / float64(n)
 	}
-	rep.AnswerSentence1 = pct(sent1, n)
 	rep.EM = pct(em, n)
 	rep.F1 = pct(f1sum, n)
-	rep.AnswerRate = pct(answered, n)
-	rep.MedianMillis, rep.P99Millis = percentileMillis(times, 0.5), percentileMillis(times, 0.99)
+	rep.AnswerRate = pct(answered, rep.Questions)
+	rep.MedianMillis, rep.P99Millis = medianAndP99(results)
 	return rep, nil
 }
 
@@ -196,12 +204,6 @@ func containsAny(text string, gold []string) bool {
 		}
 	}
 	return false
-}
-
-// shortestSpan is the shortest text the answer offers as its answer: the
-// first quoted sentence.
-func shortestSpan(a *retrieval.Answer) string {
-	return a.Citations[0].Quote
 }
 
 func b2i(b bool) int {

@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Dataset is a SQuAD v1.1 file.
+// Dataset is a SQuAD v1.1 or v2.0 file.
 type Dataset struct {
 	Version string    `json:"version"`
 	Data    []Article `json:"data"`
@@ -30,11 +30,16 @@ type Paragraph struct {
 	QAs     []Question `json:"qas"`
 }
 
-// Question has one or more gold answers, each a span of the context.
+// Question has one or more gold answers, each a span of the context, or
+// (SQuAD v2.0) is impossible: written to look answerable from the paragraph
+// while it does not answer it. PlausibleAnswers are the spans that look
+// like an answer; they are not one.
 type Question struct {
-	ID       string   `json:"id"`
-	Question string   `json:"question"`
-	Answers  []Answer `json:"answers"`
+	ID               string   `json:"id"`
+	Question         string   `json:"question"`
+	Answers          []Answer `json:"answers"`
+	IsImpossible     bool     `json:"is_impossible"`
+	PlausibleAnswers []Answer `json:"plausible_answers,omitempty"`
 }
 
 // Answer is a gold answer span.
@@ -81,8 +86,11 @@ func (d *Dataset) validate() error {
 				if strings.TrimSpace(q.Question) == "" {
 					return fmt.Errorf("%s (%s): field \"question\" is missing or empty", where, q.ID)
 				}
-				if len(q.Answers) == 0 {
+				if len(q.Answers) == 0 && !q.IsImpossible {
 					return fmt.Errorf("%s (%s): field \"answers\" is missing or empty", where, q.ID)
+				}
+				if len(q.Answers) > 0 && q.IsImpossible {
+					return fmt.Errorf("%s (%s): an impossible question has \"answers\" (they belong in \"plausible_answers\")", where, q.ID)
 				}
 				for _, ans := range q.Answers {
 					if ans.Text == "" {

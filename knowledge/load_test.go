@@ -188,3 +188,34 @@ func TestLoadDirSizeLimit(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestParenCIsAttributionOnlyWhenItReadsLikeOne(t *testing.T) {
+	tests := []struct {
+		last        string
+		attribution bool
+	}{
+		{"(c) The official scorer compares each answer with the reference.", false},
+		{"(c) cats, (d) dogs.", false},
+		{"(c) 2025 Latin Times", true},
+		{"(C) Latin Times. All rights reserved.", true},
+		{"(c) Copyright Latin Times", true},
+		{"Copyright 2025 Latin Times", true},
+		{"© Latin Times", true},
+	}
+	for _, tt := range tests {
+		s, err := Parse([]byte("The scorer has three parts.\n\n" + tt.last))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.last, err)
+		}
+		if got := s.Attribution != ""; got != tt.attribution {
+			t.Errorf("%q: attribution %q, body %q", tt.last, s.Attribution, s.Body)
+		}
+		if !tt.attribution && !strings.Contains(s.Body, tt.last) {
+			t.Errorf("%q: dropped from the body %q", tt.last, s.Body)
+		}
+	}
+	// A story that is only such a line is a story, not "no text".
+	if s, err := Parse([]byte("(c) The official scorer is strict.")); err != nil || s.Body == "" {
+		t.Errorf("a lone (c) line: %v, body %q", err, s.Body)
+	}
+}

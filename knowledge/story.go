@@ -55,8 +55,14 @@ func hashBytes(b []byte) string {
 }
 
 // attributionLine matches a closing copyright notice such as
-// "© 2025 Latin Times. All rights reserved."
-var attributionLine = regexp.MustCompile(`(?i)^\s*(©|\(c\)|copyright\b)`)
+// "© 2025 Latin Times. All rights reserved." A line opening with "(c)" is
+// one only when it also reads like one ("(c) 2025 …", "Copyright", "All
+// rights reserved"): "(c) The official scorer …" is the third item of a
+// list, and content.
+var (
+	attributionLine = regexp.MustCompile(`(?i)^\s*(©|copyright\b)`)
+	parenCLine      = regexp.MustCompile(`(?i)^\s*\(c\)\s*((1[6-9]|20)[0-9]{2}\b|.*\b(copyright|all rights reserved)\b)`)
+)
 
 // splitAttribution moves a trailing copyright line out of the body. Only the
 // last non-blank line is considered: a "©" in the middle of a story is content.
@@ -64,7 +70,7 @@ func splitAttribution(body string) (text, attribution string) {
 	trimmed := strings.TrimRight(body, " \t\r\n")
 	i := strings.LastIndexByte(trimmed, '\n')
 	last := trimmed[i+1:]
-	if !attributionLine.MatchString(last) {
+	if !attributionLine.MatchString(last) && !parenCLine.MatchString(last) {
 		return body, ""
 	}
 	return trimmed[:i+1], strings.TrimSpace(last)

@@ -10,15 +10,21 @@ import (
 )
 
 // Answer is what storybot says to a question: quoted sentences with numbered
-// citations, or a plain statement that the stories do not say.
+// citations, the closest sentences when the story does not say exactly, or a
+// plain statement that the stories do not say.
 type Answer struct {
 	Question string `json:"question"`
-	// Found is false when no sentence answers well enough; Text then says
-	// so, and Closest may point at the nearest passage.
-	Found     bool       `json:"found"`
-	Text      string     `json:"text"`
+	// Outcome is OutcomeAnswer, OutcomeClosest or OutcomeNone.
+	Outcome string `json:"outcome"`
+	// Found is Outcome == OutcomeAnswer: a sentence answers confidently.
+	Found bool   `json:"found"`
+	Text  string `json:"text"`
+	// Citations are the quoted sentences: the answer, or with
+	// OutcomeClosest the nearest the story comes. None with OutcomeNone.
 	Citations []Citation `json:"citations"`
-	Closest   *Citation  `json:"closest,omitempty"`
+	// Kind is the kind of question read: "factoid", "overview", "stance",
+	// "role", "yesno", "reason" or "meta".
+	Kind string `json:"kind"`
 	// Degraded is set when the vector leg failed (a provider timed out or
 	// returned garbage) and the answer comes from keyword search alone;
 	// Note says so in words.
@@ -27,9 +33,12 @@ type Answer struct {
 	// Score is the best sentence's answerability (its share of the
 	// question's weighted terms plus half its cosine with the question), the
 	// figure the decline threshold is applied to.
-	Score float64       `json:"score"`
-	Index string        `json:"index"`
-	Took  time.Duration `json:"took_ns"`
+	Score float64 `json:"score"`
+	// Confidence is the best sentence's fitted chance of holding the
+	// answer; below the answer threshold the outcome is OutcomeClosest.
+	Confidence float64       `json:"confidence"`
+	Index      string        `json:"index"`
+	Took       time.Duration `json:"took_ns"`
 }
 
 // Citation locates one quoted sentence in its story.
@@ -47,7 +56,26 @@ type Citation struct {
 	Start   int    `json:"start"`
 	End     int    `json:"end"`
 	ChunkID string `json:"chunk_id"`
+	// From is empty for a sentence of the story's text; "front matter" or
+	// "attribution" when Quote is the story's publisher and year or its
+	// copyright line (Paragraph and Sentence are then 0).
+	From string `json:"from,omitempty"`
 }
+
+// The three outcomes of a question.
+const (
+	// OutcomeAnswer: the cited sentences answer it.
+	OutcomeAnswer = "answer"
+	// OutcomeClosest: the story is on the question's topic but does not
+	// say exactly; the cited sentences are the closest it comes.
+	OutcomeClosest = "closest"
+	// OutcomeNone: the stories do not touch it.
+	OutcomeNone = "none"
+)
+
+// ClosestIntro opens a hedged answer. It never claims the passage does not
+// answer: the bot cannot know that, only that it is not sure.
+const ClosestIntro = "The story doesn't say exactly; the closest it comes:"
 
 // NotFoundText is how an answer declines. It reads as an answer, not an error.
 func notFoundText(stories int) string {
@@ -72,6 +100,13 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ix.looksForeign(q) {
+		return &Answer{Question: q, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
+	}
+	if a := ix.wholeStoryAnswer(q, kindOf(q)); a != nil {
+		a.Took = time.Since(start)
+		return a, nil
+	}
 	r, err := ix.read(ctx, q)
 	if err != nil {
 		return nil, err
@@ -86,11 +121,11 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 		a.Note = "The sentence encoder was unavailable, so this answer was picked by word vectors and keywords."
 	}
 	qi, cands, threshold := r.question, r.cands, r.threshold
+	a.Kind = qi.asked.name()
 	if len(cands) == 0 || cands[0].answerability() < threshold {
+		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
-		if len(cands) > 0 && cands[0].coverage > 0 {
-			c := ix.citation(cands[0], 0)
-			a.Closest = &c
+		if len(cands) > 0 {
 			a.Score = cands[0].answerability()
 		}
 		a.Took = time.Since(start)
@@ -98,20 +133,34 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	// The best sentence is [1]: the answer first, then what supports it.
 	picked := ix.pickSupporting(qi, cands, threshold)
+	a.Score = cands[0].answerability()
+	a.Confidence = ix.confidence(qi, cands)
+	a.Outcome = OutcomeAnswer
+	if a.Confidence < ix.opts.AnswerAbove {
+		a.Outcome = OutcomeClosest
+	}
+	ix.quote(a, picked)
+	a.Took = time.Since(start)
+	return a, nil
+}
+
+// quote cites the picked sentences in a and writes its text: the quotes
+// with their [n] markers, after ClosestIntro for a hedged answer.
+func (ix *Index) quote(a *Answer, picked []candidate) {
 	var text strings.Builder
+	if a.Outcome == OutcomeClosest {
+		text.WriteString(ClosestIntro)
+	}
 	for n, c := range picked {
 		cit := ix.citation(c, n+1)
 		a.Citations = append(a.Citations, cit)
-		if n > 0 {
+		if text.Len() > 0 {
 			text.WriteByte(' ')
 		}
 		fmt.Fprintf(&text, "%s [%d]", cit.Quote, n+1)
 	}
-	a.Found = true
+	a.Found = a.Outcome == OutcomeAnswer
 	a.Text = text.String()
-	a.Score = cands[0].answerability()
-	a.Took = time.Since(start)
-	return a, nil
 }
 
 // reading is a question read against the snapshot: the passages found, the
@@ -174,15 +223,20 @@ func (ix *Index) encodeQuestion(ctx context.Context, q string) ([]float32, error
 
 // questionInfo is a question prepared for scoring sentences.
 type questionInfo struct {
-	kind     questionType
-	terms    []string  // distinct stems
-	weights  []float64 // IDF over the snapshot's sentences
+	kind     questionType // what the answer sentence should hold
+	asked    questionType // the kind reported: a "who backs" stance question is scored as askWho
+	terms    []string     // distinct stems
+	weights  []float64    // IDF over the snapshot's sentences
 	total    float64
-	lower    map[string]bool // every word of the question, lower case
-	allWords []string        // every word of the question in order, lower case
-	rarest   string          // the term with the highest IDF
-	vec      []float32       // the question's vector; nil without an embedder
-	enc      []float32       // the question's sentence-encoder vector; nil without one
+	lower    map[string]bool      // every word of the question, lower case
+	allWords []string             // every word of the question in order, lower case
+	rarest   string               // the term with the highest IDF
+	vec      []float32            // the question's vector; nil without an embedder
+	enc      []float32            // the question's sentence-encoder vector; nil without one
+	links    []map[string]float64 // per term: stems WordNet links to it, and their credit
+	antonyms map[string]bool      // stems WordNet opposes to the question's words
+	names    []string             // capitalised words past the first, lower case
+	numbers  []string             // numbers and years the question names
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
@@ -195,12 +249,21 @@ func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
 }
 
 func (ix *Index) analyze(q string) questionInfo {
-	qi := questionInfo{kind: classify(q), lower: map[string]bool{}}
+	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}}
+	qi.asked = qi.kind
 	qi.allWords = words(q)
+	if qi.kind == askStance && whoQuestion.MatchString(q) {
+		// "Who backs strikes?" wants a name, as "who" questions do: a
+		// sentence saying "a faction supports strikes" is completed by
+		// the nearby one that names who.
+		qi.kind = askWho
+	}
+	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
 	rarestIDF := 0.0
+	frame := frameWords[qi.kind]
 	for _, w := range qi.allWords {
 		qi.lower[w] = true
-		if stopWords[w] {
+		if stopWords[w] || frame[w] {
 			continue
 		}
 		t := stem(w)
@@ -208,6 +271,15 @@ func (ix *Index) analyze(q string) questionInfo {
 			continue
 		}
 		qi.terms = append(qi.terms, t)
+		if ix.opts.WordNet {
+			qi.links = append(qi.links, paraphrases(w))
+			for _, a := range antonymStems(w) {
+				if qi.antonyms == nil {
+					qi.antonyms = map[string]bool{}
+				}
+				qi.antonyms[a] = true
+			}
+		}
 		idf := ix.sentIDF.idf(t)
 		qi.weights = append(qi.weights, idf)
 		qi.total += idf
@@ -308,22 +380,31 @@ func b2f(b bool) float64 {
 // deliberately not counted here: it lifts the coverage of unrelated text as
 // much as of paraphrases, and coverage is what the decline rule reads.
 func (ix *Index) coverage(qi questionInfo, g int) float64 {
-	st := ix.sentTerms[g]
 	var got float64
-	for i, t := range qi.terms {
-		best := 0.0
-		for _, s := range st {
-			if s == t {
-				best = 1
-				break
-			}
-			if best < partialCredit && sameFamily(s, t) {
-				best = partialCredit
-			}
-		}
-		got += best * qi.weights[i]
+	for i := range qi.terms {
+		got += ix.termCredit(qi, i, g) * qi.weights[i]
 	}
 	return got / qi.total
+}
+
+// termCredit is how much of question term i sentence g holds: 1 for the
+// term, partialCredit for a word of its family, WordNet's credit for a
+// linked word (with Options.WordNet), else 0.
+func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
+	t := qi.terms[i]
+	best := 0.0
+	for _, s := range ix.sentTerms[g] {
+		if s == t {
+			return 1
+		}
+		if best < partialCredit && sameFamily(s, t) {
+			best = partialCredit
+		}
+		if qi.links != nil {
+			best = max(best, qi.links[i][s])
+		}
+	}
+	return best
 }
 
 // sameFamily is a cheap morphology check the stemmer misses: "mexican" and

@@ -20,7 +20,7 @@ import (
 // STORYBOT_FIT_ENCODER=none. It is a tool, not a check, and runs only when
 // asked:
 //
-//	STORYBOT_FIT=$PWD/testdata/eval/xquad-questions-full-articles.json STORYBOT_FIT_CACHE=/tmp/fit.gob \
+//	STORYBOT_FIT=$PWD/../shared/eval/xquad-en/xquad-questions-full-articles.json STORYBOT_FIT_CACHE=/tmp/fit.gob \
 //	    go test ./retrieval -run 'TestFitPicker|TestFitDecline' -v -timeout 30m
 //
 // The first run encodes every sentence of the set (about 3 minutes on two
@@ -95,7 +95,8 @@ func crossValidate(groups []fitGroup, folds, reps int) float64 {
 
 // testOptions are the options the fit and the eval use.
 func testOptions() Options {
-	return Options{Embedder: fitEmbedder, Encoder: fitEncoder, Cache: fitCache}
+	// STORYBOT_FIT_WORDNET=on fits and measures with WordNet in coverage.
+	return Options{Embedder: fitEmbedder, Encoder: fitEncoder, Cache: fitCache, WordNet: os.Getenv("STORYBOT_FIT_WORDNET") == "on"}
 }
 
 // fitCache is shared by the fits of one run, so the articles' sentences

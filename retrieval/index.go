@@ -54,6 +54,19 @@ type Options struct {
 	DeclineBelow        float64
 	DeclineBelowLexical float64
 	DeclineBelowEncoder float64
+	// WordNet gives partial credit in coverage to words WordNet links to
+	// the question's (synonyms, derivations, classes), and lets the
+	// confidence notice antonyms. Off by default: measured, it helps the
+	// answerability score a little on SQuAD 2.0 and misleads the picker on
+	// short questions (README, "Quality").
+	WordNet bool
+	// OverviewSentences is how many sentences answer "what is this story
+	// about": the lead and the most central others.
+	OverviewSentences int
+	// AnswerAbove is the confidence (answer.go) the best sentence of an
+	// on-topic question must reach to be quoted as the answer; below it the
+	// reply is hedged: the closest the story comes. Negative: never hedge.
+	AnswerAbove float64
 	// QueryTimeout bounds the question's embedding by each of Embedder and
 	// Encoder; past it the question is answered without that model.
 	QueryTimeout time.Duration
@@ -70,7 +83,10 @@ const (
 	// sentence encoder's cosine added, at the same decline rate.
 	DefaultDeclineBelowEncoder = 0.715
 	DefaultVectorWeight        = 0.3
-	DefaultQueryTimeout        = 2 * time.Second
+	// DefaultAnswerAbove is TestFitConfidence's threshold: 90% of SQuAD
+	// 2.0's answerable questions reach it (confidence.go).
+	DefaultAnswerAbove  = 0.170
+	DefaultQueryTimeout = 2 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -98,6 +114,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeclineBelowEncoder == 0 {
 		o.DeclineBelowEncoder = DefaultDeclineBelowEncoder
+	}
+	if o.OverviewSentences <= 0 {
+		o.OverviewSentences = DefaultOverviewSentences
+	}
+	if o.AnswerAbove == 0 {
+		o.AnswerAbove = DefaultAnswerAbove
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout

@@ -100,8 +100,8 @@ func TestAskDeclinesWhatTheStoryDoesNotSay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.Found || len(a.Citations) != 0 {
-			t.Errorf("%q: answered %q, want a decline", q, a.Text)
+		if a.Found || len(a.Citations) != 0 || a.Outcome != OutcomeNone {
+			t.Errorf("%q: answered %q (%s), want a decline", q, a.Text, a.Outcome)
 		}
 		if a.Text != "The story does not say." {
 			t.Errorf("%q: decline reads %q", q, a.Text)
@@ -116,19 +116,12 @@ func TestAskNeverQuotesTheAttribution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range append(a.Citations, derefOr(a.Closest)...) {
+		for _, c := range a.Citations {
 			if strings.Contains(c.Quote, "©") || strings.Contains(c.Quote, "rights reserved") {
 				t.Errorf("%q quoted the attribution: %q", q, c.Quote)
 			}
 		}
 	}
-}
-
-func derefOr(c *Citation) []Citation {
-	if c == nil {
-		return nil
-	}
-	return []Citation{*c}
 }
 
 func TestAskRejectsBadQuestions(t *testing.T) {
@@ -517,5 +510,29 @@ func TestEncoderOnlyBesideWordVectors(t *testing.T) {
 	}
 	if enc.texts.Load() != encoded {
 		t.Error("the question was encoded though its vector leg failed")
+	}
+}
+
+func TestBadInputGetsAClearReply(t *testing.T) {
+	ix := buildDefault(t, Options{})
+	for _, q := range []string{"¿Quién es el presidente de México?", "Wer ist der Präsident von Mexiko?", "墨西哥总统是谁", "Кто президент Мексики?"} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil || a.Outcome != OutcomeNone || a.Text != ForeignText || len(a.Citations) != 0 {
+			t.Errorf("%q: %v %+v, want the other-language reply", q, err, a)
+		}
+	}
+	for _, q := range []string{"Claudia Sheinbaum?", "Miller Gorka cartels", "who is miller"} {
+		if a, err := ix.Ask(context.Background(), q); err != nil || a.Text == ForeignText {
+			t.Errorf("%q read as another language: %v", q, err)
+		}
+	}
+	for _, q := range []string{"🙂🙂🔥", "?!", "👍 👍"} {
+		if _, err := ix.Ask(context.Background(), q); !errors.Is(err, ErrNoWords) {
+			t.Errorf("%q: %v, want ErrNoWords", q, err)
+		}
+	}
+	a, err := ix.Ask(context.Background(), "tl;dr of the bitcoin story")
+	if err != nil || a.Outcome != OutcomeNone || !strings.Contains(a.Text, `no story about "bitcoin"`) || !strings.Contains(a.Text, "White House divided") {
+		t.Errorf("a story not loaded: %v %+v", err, a)
 	}
 }

@@ -19,6 +19,7 @@ var (
 	ErrEmptyQuestion   = errors.New("the question is empty")
 	ErrQuestionTooLong = fmt.Errorf("the question is longer than %d characters", MaxQuestionRunes)
 	ErrInvalidText     = errors.New("the question is not valid UTF-8 text")
+	ErrNoWords         = errors.New("the question has no words to look up (only emoji, symbols or punctuation); ask it in words")
 )
 
 // CleanQuestion checks a question and normalises its white space. Invisible
@@ -41,6 +42,9 @@ func CleanQuestion(q string) (string, error) {
 	if utf8.RuneCountInString(q) > MaxQuestionRunes {
 		return "", ErrQuestionTooLong
 	}
+	if len(words(q)) == 0 {
+		return "", ErrNoWords
+	}
 	return q, nil
 }
 
@@ -48,14 +52,19 @@ func CleanQuestion(q string) (string, error) {
 type questionType int
 
 const (
-	askOther   questionType = iota
-	askWho                  // a person or organisation
-	askWhen                 // a date or time
-	askNumber               // how many, how much
-	askWhy                  // a reason
-	askWhere                // a place
-	askName                 // what something is called
-	askExample              // an example or instance of something
+	askOther    questionType = iota
+	askWho                   // a person or organisation
+	askWhen                  // a date or time
+	askNumber                // how many, how much
+	askWhy                   // a reason
+	askWhere                 // a place
+	askName                  // what something is called
+	askExample               // an example or instance of something
+	askOverview              // a summary of the story
+	askMeta                  // who published the story, when, where from
+	askStance                // what someone thinks, says or wants; who backs what
+	askRole                  // who someone is: their title or job
+	askYesNo                 // is/does/did …: the sentences that decide it
 )
 
 var (
@@ -108,7 +117,12 @@ func hasAnswerCue(t questionType, sentence string, questionWords map[string]bool
 	case askNumber:
 		return anyNew(numberPattern.FindAllString(sentence, -1), questionWords)
 	case askWhy:
-		return reasonPattern.MatchString(sentence)
+		return reasonPattern.MatchString(sentence) ||
+			(questionWords["risk"] || questionWords["happens"] || questionWords["happen"] || questionWords["consequences"] || questionWords["effect"] || questionWords["impact"]) && consequencePattern.MatchString(sentence)
+	case askStance:
+		return stancePattern.MatchString(sentence)
+	case askRole:
+		return hasRoleCue(sentence, questionWords)
 	case askWhere:
 		return placePattern.MatchString(sentence)
 	case askName:
@@ -155,3 +169,22 @@ var notNames = toSet("i", "the", "a", "an", "in", "on", "but", "and", "as", "at"
 	"january", "february", "march", "april", "may", "june", "july", "august",
 	"september", "october", "november", "december", "monday", "tuesday",
 	"wednesday", "thursday", "friday", "saturday", "sunday")
+
+// name is the kind as Answer.Kind reports it.
+func (t questionType) name() string {
+	switch t {
+	case askOverview:
+		return "overview"
+	case askMeta:
+		return "meta"
+	case askStance:
+		return "stance"
+	case askRole:
+		return "role"
+	case askYesNo:
+		return "yesno"
+	case askWhy:
+		return "reason"
+	}
+	return "factoid"
+}

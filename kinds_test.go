@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"storybot/knowledge"
+	"storybot/retrieval"
+)
+
+// TestQuestionKinds asks the built-in story one question of each kind, in
+// the project's own words (not the natural set's), and checks the kind read,
+// the outcome and the sentence quoted first.
+func TestQuestionKinds(t *testing.T) {
+	ix, err := retrieval.Build(context.Background(), knowledge.Default(), defaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		q, kind, outcome, first string
+	}{
+		{"What is this about?", "overview", "answer", "hinted at the use of military capabilities"},
+		{"summarise the article", "overview", "answer", "hinted at the use of military capabilities"},
+		{"TLDR", "overview", "answer", "hinted at the use of military capabilities"},
+		{"key points?", "overview", "answer", "hinted at the use of military capabilities"},
+		{"who wrote this article", "meta", "answer", "Latin Times"},
+		{"what year was it published", "meta", "answer", "2025"},
+		{"What is Stephen Miller's job?", "role", "answer", "Deputy Chief of Staff for Policy Stephen Miller"},
+		{"who's gorka", "role", "answer", "senior director for counterterrorism"},
+		{"what did Sheinbaum say about an invasion", "stance", "answer", "would never tolerate"},
+		{"who favors military strikes", "stance", "answer", "a faction supports military strikes"},
+		{"why is miller cautious", "reason", "answer", "could shut down cooperation"},
+		{"were six cartels designated as terrorist organizations", "yesno", "answer", "officially designated as foreign terrorist organizations"},
+		{"Who is the president of Mexico?", "role", "answer", "Claudia Sheinbaum"},
+		{"What is the capital of France?", "factoid", "none", ""},
+	}
+	for _, tt := range tests {
+		a, err := ix.Ask(context.Background(), tt.q)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.q, err)
+		}
+		if a.Kind != tt.kind || a.Outcome != tt.outcome {
+			t.Errorf("%q: kind %s, outcome %s; want %s, %s (%q)", tt.q, a.Kind, a.Outcome, tt.kind, tt.outcome, a.Text)
+			continue
+		}
+		if tt.first != "" && (len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, tt.first)) {
+			t.Errorf("%q: first quote %q, want one holding %q", tt.q, a.Text, tt.first)
+		}
+		if a.Kind == "overview" && (len(a.Citations) < 2 || len(a.Citations) > 3) {
+			t.Errorf("%q: an overview of %d sentences, want 2–3", tt.q, len(a.Citations))
+		}
+	}
+}
+
+// TestWholeStoryQuestionsPickTheStory: with several stories, an overview or
+// meta question is about the story its words point to; one that points to
+// none lists what the bot knows.
+func TestWholeStoryQuestionsPickTheStory(t *testing.T) {
+	bees := &knowledge.Story{ID: "bees", Title: "Bees return to the valley", Publisher: "Valley News", Year: 2021,
+		Body: "Bees returned to the valley in 2021 after three years of decline, beekeepers said on Monday.\n\nThe beekeeper Ada Crane counted 2,000 hives across the valley this spring.\n\nFarmers expect a larger apple harvest because of the bees."}
+	ix, err := retrieval.Build(context.Background(), append(knowledge.Default(), bees), defaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ q, story, first string }{
+		{"tl;dr of the bees story", "bees", "Bees returned to the valley"},
+		{"summarize the cartel article", "latin-times-2025-cartel-strikes", "Stephen Miller hinted"},
+		{"who published the bee story", "bees", "Valley News"},
+	} {
+		a, err := ix.Ask(context.Background(), tt.q)
+		if err != nil || a.Outcome != "answer" || a.Citations[0].StoryID != tt.story || !strings.Contains(a.Citations[0].Quote, tt.first) {
+			t.Errorf("%q: %v %+v", tt.q, err, a)
+		}
+	}
+	a, err := ix.Ask(context.Background(), "tl;dr")
+	if err != nil || !strings.HasPrefix(a.Text, "I know 2 stories") || len(a.Citations) != 2 {
+		t.Errorf("tl;dr of two stories: %v %q", err, a.Text)
+	}
+}

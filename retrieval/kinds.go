@@ -1,0 +1,461 @@
+package retrieval
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Questions about the story as a whole are not answered by one sentence:
+// "tl;dr" wants a summary, "who published this" the front matter. They are
+// recognised before retrieval and answered from the story itself.
+
+var (
+	// overviewAnywhere: words that ask for a summary wherever they are.
+	overviewAnywhere = regexp.MustCompile(`(?i)(\btl\s?;?\s?dr\b|\btldr\b|\bsummar(y|ies|i[sz]e|i[sz]ing)\b|\bsum (it |this |that )?up\b|\bgist\b|\b(main|key) (points?|ideas?|facts?|takeaways?)\b|\boverview\b|\brecap\b|\bin a nutshell\b|\bbrief me\b)`)
+	// overviewWhole: whole questions that ask what the story is about.
+	overviewWhole = regexp.MustCompile(`(?i)^\W*(so |ok |okay )?(what(?:'?s| is| was)|whats) (this|the|that|it)\b.*\babout\W*$|^\W*(so |ok |okay )?(what happened|what(?:'?s| is) (going on|happening)|whats (going on|happening))\b|^\W*(so )?(what'?s|whats|wht'?s|wats|what is) (up with|the deal with|new with|the (\S+ ){0,3}(story|news|article|piece|interview))\b.*$`)
+	// metaQuestion: who wrote or published the story, when, where from.
+	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$)`)
+	// storyWords refer to the story itself: a meta question must name it
+	// ("who published this article") unless it is a few words long.
+	storyWords = toSet("this", "it", "article", "story", "piece", "post", "one", "news", "link", "source", "interview")
+)
+
+// frameWords are the words of a question's frame rather than its content:
+// "what position does Miller hold" asks about Miller. They do not count in
+// coverage, so a sentence is not marked down for lacking "position".
+var frameWords = map[questionType]map[string]bool{
+	askRole:   toSet("job", "title", "position", "role", "hold", "holds", "work", "works", "do", "does", "post", "rank", "play", "plays", "occupation", "who", "whos", "s"),
+	askStance: toSet("think", "thinks", "feel", "feels", "say", "says", "said", "stance", "position", "opinion", "view", "views", "take", "respond", "responded", "react", "reacted", "want", "wants", "tell", "told", "believe", "believes", "for", "against", "whats"),
+	askYesNo:  toSet("really", "actually", "true"),
+}
+
+// overviewVocab and metaVocab are the words that make a question an overview
+// or meta question; the rest of its words point at a story.
+var (
+	overviewVocab = toSet("tl", "dr", "deal", "new", "with", "interview", "wht", "wats", "tldr", "summary", "summarize", "summarise", "summarizing", "sum", "up", "gist", "main", "key", "points", "point", "ideas", "idea",
+		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of")
+	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "publication", "outlet", "byline",
+		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview")
+)
+
+// maxPointerWords bounds the words a whole-story question may spend naming
+// its story ("tl;dr of the afghan robotics story"). A question with more is
+// about something in a story: "What happened to the crew onboard during the
+// plugs-out test?" wants the sentence that says.
+const maxPointerWords = 3
+
+// pointerWords are the words of a whole-story question that are not its
+// frame: what it says the story is about.
+func pointerWords(q string, vocab map[string]bool) []string {
+	var out []string
+	for _, w := range words(q) {
+		if !stopWords[w] && !vocab[w] && !storyWords[w] && !frameWords[askStance][w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func isOverview(q string) bool {
+	return (overviewAnywhere.MatchString(q) || overviewWhole.MatchString(q)) && len(pointerWords(q, overviewVocab)) <= maxPointerWords
+}
+
+func isMeta(q string) bool {
+	if !metaQuestion.MatchString(q) || len(pointerWords(q, metaVocab)) > maxPointerWords {
+		return false
+	}
+	ws := words(q)
+	if len(ws) <= 4 {
+		return true
+	}
+	for _, w := range ws {
+		if storyWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	roleQuestion   = regexp.MustCompile(`(?i)^\W*(who(?:'?s| is| was|s)|whos) [\p{L}'’.\- ]+?\W*$|\b(job|title|position|role|post|occupation|rank)\b.*\b(of|does|did|has|hold|holds|have|play|plays)\b|\b\w+(?:'?s|s’) (job|title|position|role|occupation)\b|\bwhat (position|role|job|title|post)\b|\bwhat does [\p{L}'’.\- ]+ do\W*$`)
+	stanceQuestion = regexp.MustCompile(`(?i)\b(what (does|did|do|is|was|has|have) [\p{L}'’.\- ]+ (think|thinks|say|said|want|wants|feel|believe|tell|told|argue|claim|propose|suggest|make of|stand)|who (supports?|favou?rs?|backs?|opposes?|wants?|is (for|against)|are (for|against)|advocates?|pushe?s? for|criticiz|criticis|calls? for|argues?)|how (has|have|did|does|do|is|was) [\p{L}'’.\- ]+ (respond|react|reply|replied|feel|view|see)|(for or against|in favou?r of)|\b(stance|opinion|position|view|views|take|thoughts?) (on|of|about|regarding)|what(?:'?s| is|s) [\p{L}'’.\- ]+(?:'?s|s’) (stance|position|view|take|opinion|response|reaction)|what did [\p{L}'’.\- ]+ (tell|say))`)
+	yesNoQuestion  = regexp.MustCompile(`(?i)^\W*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|shall|may|might|must|isn'?t|aren'?t|doesn'?t|didn'?t|won'?t|can'?t)\b`)
+	reasonQuestion = regexp.MustCompile(`(?i)\b(why|what reason|for what purpose|how come|what (could|would|might|will) (\w+ ){0,6}(put at risk|risk|threaten|happen|mean|cause|lead to|result)|what happens if|what would happen|what (are|were|is) the (consequences?|effects?|impacts?|risks?|results?|reasons?)|what (caused|led to|prompted|triggered|made))\b`)
+)
+
+// stancePattern marks a sentence that states a position or reports words.
+var stancePattern = regexp.MustCompile(`(?i)\b(said|says|say|told|tell|stated|states|argued|argues|believes?|thinks?|wants?|wanted|supports?|supported|favou?rs?|favou?red|backs?|backed|opposes?|opposed|against|criticiz\w*|criticis\w*|praised?|urged?|warned?|responded|response|insisted|claimed|claims|announced|agreed|rejected|denied|called for|according to|approach|advocat\w*|proposed|pushing|cautious|would never|tolerate|hinted|stance|position|view)\b|["“”]`)
+
+// consequencePattern widens reasonPattern for "what could X put at risk"
+// and "what happens if".
+var consequencePattern = regexp.MustCompile(`(?i)\b(risk|risks|jeopardi[sz]e|threaten\w*|could|would|might|lead to|result in|consequence\w*|impact\w*|affect\w*|undermine\w*|damage\w*|harm\w*|cost)\b`)
+
+// titleWords are what a role is: the title in "Deputy Chief of Staff for
+// Policy Stephen Miller" or "Sebastian Gorka, Trump's senior director".
+var titleWords = toSet("president", "director", "chief", "secretary", "minister", "spokesman", "spokeswoman", "spokesperson",
+	"ambassador", "editor", "coach", "member", "leader", "official", "adviser", "advisor", "senator", "governor", "ceo",
+	"founder", "head", "chairman", "chairwoman", "chair", "professor", "agency", "firm", "company", "organization",
+	"organisation", "group", "deputy", "staff", "general", "commander", "mayor", "king", "queen", "prime", "representative",
+	"manager", "executive", "analyst", "researcher", "scientist", "biologist", "expert", "candidate", "judge", "lawyer",
+	"attorney", "author", "writer", "journalist", "reporter", "correspondent", "student", "teacher", "officer", "captain",
+	"vice", "counsel", "councillor", "councilor", "mp", "lawmaker", "party", "player", "champion", "actor", "singer", "band",
+	"magician", "inventor", "engineer", "doctor", "dr", "sheikh", "prince", "princess", "lord", "bishop", "pope", "imam",
+	"commissioner", "administrator", "superintendent", "inspector", "police", "army", "newspaper", "network", "news",
+	"university", "institute", "association", "federation", "union", "council", "committee", "department", "ministry")
+
+// kindOf reads what kind of answer a question wants. Factoid kinds come from
+// the wh-word (classify); the others from the question's frame.
+func kindOf(q string) questionType {
+	switch {
+	case isOverview(q):
+		return askOverview
+	case isMeta(q):
+		return askMeta
+	case reasonQuestion.MatchString(q):
+		return askWhy
+	case stanceQuestion.MatchString(q):
+		return askStance
+	case roleQuestion.MatchString(q):
+		return askRole
+	}
+	t := classify(q)
+	if t == askOther && yesNoQuestion.MatchString(q) {
+		return askYesNo
+	}
+	return t
+}
+
+// hasRoleCue: the sentence names one of the question's people beside a
+// title word, within a few words either side.
+func hasRoleCue(sentence string, questionWords map[string]bool) bool {
+	fields := strings.Fields(sentence)
+	for i, f := range fields {
+		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) }))
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(f, "\"“'‘("))
+		if w == "" || stopWords[w] || !questionWords[w] || !unicode.IsUpper(r) {
+			continue
+		}
+		for j := max(0, i-6); j < min(len(fields), i+7); j++ {
+			t := strings.ToLower(strings.TrimFunc(fields[j], func(r rune) bool { return !unicode.IsLetter(r) }))
+			if j != i && titleWords[t] && !questionWords[t] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wholeStoryAnswer answers overview and meta questions, or returns nil when
+// q is neither.
+func (ix *Index) wholeStoryAnswer(q string, kind questionType) *Answer {
+	if kind != askOverview && kind != askMeta {
+		return nil
+	}
+	a := &Answer{Question: q, Index: ix.version, Kind: kind.name(), Outcome: OutcomeAnswer, Found: true, Confidence: 1, Score: 1}
+	story, ok, missing := ix.pointedStory(q, kind)
+	switch {
+	case len(missing) > 0:
+		ix.notLoaded(a, missing)
+		return a
+	case !ok:
+		ix.listStories(a)
+		return a
+	}
+	if kind == askMeta {
+		ix.metaAnswer(a, story, q)
+		return a
+	}
+	ix.quote(a, ix.overview(story))
+	return a
+}
+
+// pointedStory is the story a whole-story question is about: the only one,
+// or the one its other words find. ok is false when several stories are
+// loaded and nothing points to one. missing holds the words that point at
+// a story the bot does not have ("tl;dr of the bitcoin story").
+func (ix *Index) pointedStory(q string, kind questionType) (story int, ok bool, missing []string) {
+	vocab := overviewVocab
+	if kind == askMeta {
+		vocab = metaVocab
+	}
+	named := pointerWords(q, vocab)
+	var pointer []string
+	for _, w := range named {
+		pointer = append(pointer, stem(w))
+	}
+	hits := ix.lexical.search(pointer, 1)
+	if len(pointer) > 0 && len(hits) == 0 {
+		// Words too short to name a story ("teh") are typos, not pointers.
+		for _, w := range named {
+			if utf8.RuneCountInString(w) >= 4 {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) > 0 {
+			return 0, false, missing
+		}
+	}
+	switch {
+	case len(ix.stories) == 1:
+		return 0, true, nil
+	case len(hits) == 0:
+		return 0, false, nil
+	}
+	return ix.chunks[hits[0].doc].Story, true, nil
+}
+
+// notLoaded declines a whole-story question about a story the bot does not
+// have, and says which stories it has.
+func (ix *Index) notLoaded(a *Answer, missing []string) {
+	a.Outcome, a.Found, a.Confidence, a.Score = OutcomeNone, false, 0, 0
+	var titles []string
+	for i, s := range ix.stories {
+		if i == 5 {
+			titles = append(titles, fmt.Sprintf("and %d more", len(ix.stories)-5))
+			break
+		}
+		titles = append(titles, s.Citation())
+	}
+	none := fmt.Sprintf("none of the %d stories I have mentions it", len(ix.stories))
+	if len(ix.stories) == 1 {
+		none = "the story I have does not mention it"
+	}
+	a.Text = fmt.Sprintf("I have no story about %q, and %s. I have: %s.", strings.Join(missing, " "), none, strings.Join(titles, "; "))
+}
+
+// leadSentence is the story's news lead: its first sentence that reads as
+// one, past a dateline and picture captions.
+func (ix *Index) leadSentence(story int) int {
+	base := ix.storyBase[story]
+	end := len(ix.sentences)
+	if story+1 < len(ix.storyBase) {
+		end = ix.storyBase[story+1]
+	}
+	for g := base; g < end; g++ {
+		text := ix.sentenceText(g)
+		first, _ := utf8.DecodeRuneInString(strings.TrimLeft(text, "\"“'‘("))
+		last, _ := utf8.DecodeLastRuneInString(text)
+		if len(words(text)) >= 10 && (unicode.IsUpper(first) || unicode.IsDigit(first)) && strings.ContainsRune(".!?\"”'’", last) && !strings.Contains(text, "Image:") {
+			return g
+		}
+	}
+	return base
+}
+
+// overviewWindow is how many sentences past the lead an overview draws on.
+const overviewWindow = 4
+
+// DefaultOverviewSentences is how many sentences an overview quotes: the
+// lead and the most central others.
+const DefaultOverviewSentences = 2
+
+// LeadSentences are the story's first n sentences from its news lead on
+// (past a dateline and picture captions): the Lead-n baseline of summaries.
+func (ix *Index) LeadSentences(story, n int) []string {
+	var out []string
+	for g := ix.leadSentence(story); g < len(ix.sentences) && ix.sentences[g].story == story && len(out) < n; g++ {
+		out = append(out, ix.sentenceText(g))
+	}
+	return out
+}
+
+// overview is the story's lead and its most central other sentences (by
+// cosine with the story's mean sentence vector, encoder's when there is
+// one), each unlike those already picked, in story order after the lead.
+func (ix *Index) overview(story int) []candidate {
+	lead := ix.leadSentence(story)
+	base := ix.storyBase[story]
+	end := len(ix.sentences)
+	if story+1 < len(ix.storyBase) {
+		end = ix.storyBase[story+1]
+	}
+	vecs := ix.sentEnc
+	if vecs == nil {
+		vecs = ix.sentVecs
+	}
+	picked := []int{lead}
+	if vecs != nil {
+		centre := make([]float32, len(vecs[base]))
+		for g := base; g < end; g++ {
+			for k, v := range vecs[g] {
+				centre[k] += v
+			}
+		}
+		type central struct {
+			g int
+			c float64
+		}
+		var cs []central
+		// News puts what matters first: the central sentences are sought
+		// among the lead's next few (overviewWindow), not deep in quotes.
+		for g := lead + 1; g < min(end, lead+1+overviewWindow); g++ {
+			if len(words(ix.sentenceText(g))) < 8 {
+				continue
+			}
+			cs = append(cs, central{g, cosine(centre, vecs[g])})
+		}
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].c > cs[j].c })
+		for _, c := range cs {
+			if len(picked) == ix.opts.OverviewSentences {
+				break
+			}
+			redundant := false
+			for _, p := range picked {
+				redundant = redundant || overlap(ix.sentTerms[c.g], ix.sentTerms[p]) > 0.5
+			}
+			if !redundant {
+				picked = append(picked, c.g)
+			}
+		}
+	} else {
+		for g := lead + 1; g < end && len(picked) < ix.opts.OverviewSentences; g++ {
+			picked = append(picked, g)
+		}
+	}
+	sort.Ints(picked[1:])
+	out := make([]candidate, len(picked))
+	for i, g := range picked {
+		out[i] = candidate{sentence: g, chunk: ix.chunkOf(g)}
+	}
+	return out
+}
+
+// chunkOf is the first chunk holding global sentence g.
+func (ix *Index) chunkOf(g int) int {
+	s := ix.sentences[g]
+	local := g - ix.storyBase[s.story]
+	for i, c := range ix.chunks {
+		if c.Story == s.story && c.First <= local && local <= c.Last {
+			return i
+		}
+	}
+	return 0
+}
+
+// listStories answers a whole-story question that points at no story of
+// several: what the bot knows, each story's lead cited.
+func (ix *Index) listStories(a *Answer) {
+	const shown = 5
+	var picked []candidate
+	for s := range ix.stories {
+		if len(picked) == shown {
+			break
+		}
+		g := ix.leadSentence(s)
+		picked = append(picked, candidate{sentence: g, chunk: ix.chunkOf(g)})
+	}
+	ix.quote(a, picked)
+	var b strings.Builder
+	fmt.Fprintf(&b, "I know %d stories; ask about one of them by what it is about. ", len(ix.stories))
+	for i, c := range a.Citations {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s: %s [%d]", c.Title, c.Quote, c.N)
+	}
+	if len(ix.stories) > shown {
+		fmt.Fprintf(&b, " … and %d more.", len(ix.stories)-shown)
+	}
+	a.Text = b.String()
+}
+
+// metaAnswer answers who published the story and when from its front matter
+// and attribution line, and cites its dateline when it has one.
+func (ix *Index) metaAnswer(a *Answer, story int, q string) {
+	st := ix.stories[story]
+	var facts []string
+	if st.Publisher != "" {
+		facts = append(facts, st.Publisher)
+	}
+	if st.Year != 0 {
+		facts = append(facts, strconv.Itoa(st.Year))
+	}
+	quote := strings.Join(facts, ", ")
+	from := "front matter"
+	if quote == "" && st.Attribution != "" {
+		quote, from = st.Attribution, "attribution"
+	}
+	if quote == "" {
+		a.Outcome, a.Found, a.Confidence = OutcomeNone, false, 0
+		a.Text = "The story does not say who published it or when."
+		return
+	}
+	a.Citations = []Citation{{N: 1, StoryID: st.ID, Title: st.Title, Publisher: st.Publisher, Year: st.Year, URL: st.URL, Quote: quote, From: from}}
+	var text strings.Builder
+	fmt.Fprintf(&text, "%q", st.Title)
+	if st.Publisher != "" {
+		fmt.Fprintf(&text, " was published by %s", st.Publisher)
+	}
+	if st.Year != 0 {
+		fmt.Fprintf(&text, " in %d", st.Year)
+	}
+	text.WriteString(" [1].")
+	if st.Attribution != "" && from != "attribution" {
+		text.WriteString(" " + st.Attribution)
+	}
+	if st.URL != "" {
+		text.WriteString(" " + st.URL)
+	}
+	// A dateline ("Friday, July 21, 2017") dates the story to the day.
+	if g := ix.storyBase[story]; g < len(ix.sentences) && ix.sentences[g].story == story {
+		if dl := ix.sentenceText(g); len(words(dl)) <= 6 && datePattern.MatchString(dl) {
+			cit := ix.citation(candidate{sentence: g, chunk: ix.chunkOf(g)}, 2)
+			a.Citations = append(a.Citations, cit)
+			fmt.Fprintf(&text, " Dated %s [2].", dl)
+		}
+	}
+	a.Text = text.String()
+}
+
+// ForeignText is the reply to a question that is not in English: the stories
+// are read in English, so any quote would be a guess.
+const ForeignText = "I can only read questions in English, and this one does not look like English. Please ask in English."
+
+// looksForeign: a question of two or more words with no English function
+// word, whose words the stories do not have either, or one written mostly in
+// a script the stories do not use. Names alone ("Claudia Sheinbaum?") are
+// in the stories, so they pass.
+func (ix *Index) looksForeign(q string) bool {
+	ws := words(q)
+	latin, letters := 0, 0
+	for _, r := range q {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.Is(unicode.Latin, r) {
+				latin++
+			}
+		}
+	}
+	if letters > 0 && latin*2 < letters {
+		// Mostly another script: foreign unless the stories use it too.
+		for _, w := range ws {
+			if len(ix.sentIDF.postings[stem(w)]) > 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if len(ws) < 3 {
+		return false
+	}
+	known := 0
+	for _, w := range ws {
+		if stopWords[w] || englishQuestionWords[w] {
+			return false
+		}
+		if len(ix.sentIDF.postings[stem(w)]) > 0 {
+			known++
+		}
+	}
+	return known*2 < len(ws)
+}
+
+// englishQuestionWords are typed in questions but are not stop words.
+var englishQuestionWords = toSet("whats", "whos", "wheres", "hows", "pls", "plz", "tl", "dr", "tldr", "gist", "summary", "summarize")

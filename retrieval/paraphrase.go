@@ -1,0 +1,49 @@
+package retrieval
+
+import "storybot/retrieval/wordnet"
+
+// Credit in coverage for a sentence term WordNet links to a question term
+// ("supports" for "backs", "strikes" for "bomb"): less than the same word,
+// since WordNet's links hold for some sense of the words, not always this
+// one.
+const (
+	synonymCredit = 0.7 // synonym, derivation, inflection
+	classCredit   = 0.5 // hypernym, hyponym, coordinate
+)
+
+// paraphrases maps, for each question word, the stems of the words WordNet
+// links it to, to the credit they earn. Antonyms are left out: they are a
+// sign the sentence says the opposite, not the same.
+func paraphrases(word string) map[string]float64 {
+	links := wordnet.Links(word)
+	if len(links) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(links))
+	for _, l := range links {
+		var credit float64
+		switch l.Relation {
+		case wordnet.Inflection, wordnet.Synonym, wordnet.Derivation:
+			credit = synonymCredit
+		case wordnet.Hypernym, wordnet.Hyponym, wordnet.Coordinate:
+			credit = classCredit
+		default:
+			continue
+		}
+		s := stem(l.Word)
+		if stopWords[l.Word] {
+			continue
+		}
+		out[s] = max(out[s], credit)
+	}
+	return out
+}
+
+// antonymStems are the stems of the words WordNet opposes to word.
+func antonymStems(word string) []string {
+	var out []string
+	for _, a := range wordnet.Antonyms(word) {
+		out = append(out, stem(a))
+	}
+	return out
+}
