@@ -2,6 +2,8 @@ package encoder
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -9,10 +11,20 @@ import (
 // equivalenceTexts are the texts the fast path is checked on against the
 // reference: the XQuAD texts of testdata/reference.json.gz (its 48
 // questions and sentences, then every every-th of its awkward and sample
-// texts; every ≤ 0 for none), plus edge cases of length.
+// texts; every ≤ 0 for none; left out when ../shared is absent), the
+// paragraphs of the built-in story, plus edge cases of length.
 func equivalenceTexts(t *testing.T, every int) []string {
 	ref := readReference(t)
 	var texts []string
+	story, err := os.ReadFile(filepath.Join("..", "..", "knowledge", "default", "cartel-strikes.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range strings.Split(string(story), "\n\n") {
+		if every > 0 || i%3 == 0 {
+			texts = append(texts, strings.TrimSpace(p))
+		}
+	}
 	for i, v := range ref.Vectors {
 		if every > 0 || i%8 == 0 {
 			texts = append(texts, v.Text)
