@@ -3,10 +3,14 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/philippgille/chromem-go"
 
@@ -192,4 +196,201 @@ func BenchmarkQueryChromemBare(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkVectorLeg runs, side by side on the same index and query, the
+// vector leg through chromem-go's query (as before the scan), through the
+// contiguous scan, and the memory floor under both: a plain sum over a
+// contiguous []float32 (the scan's data) and []int8 (what an int8 copy would
+// read) of the same n×d elements, on one goroutine and split over
+// GOMAXPROCS like the scan.
+func BenchmarkVectorLeg(b *testing.B) {
+	for _, n := range benchSizes {
+		ix := synthetic(b, n)
+		v := ix.vectors
+		qv, _ := randomVectors{}.Embed(context.Background(), []string{benchQuery})
+		ctx := context.Background()
+		const k = 50 // the pool Index.search asks each leg for
+		for _, leg := range []struct {
+			name   string
+			search func(context.Context, []float32, int) ([]scored, error)
+		}{{"chromem", v.searchChromem}, {"scan", v.search}} {
+			b.Run(fmt.Sprintf("chunks=%d/impl=%s", n, leg.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := leg.search(ctx, qv[0], k); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		// An int8 copy with a scale per row, and the query in int16: the
+		// quantised kernel's pass over every row alone (no top k, no
+		// rescoring), which bounds an int8 scan's cost from below.
+		q8 := quantizeRows(v.scan.rows, v.dims)
+		b.Run(fmt.Sprintf("chunks=%d/impl=int8-pass", n), func(b *testing.B) {
+			q16, qs := quantizeQuery(qv[0])
+			for b.Loop() {
+				sinkF32 = parallelMax(q8, q16, qs, v.dims)
+			}
+		})
+		f32 := v.scan.rows
+		i8 := q8.vals
+		for _, shards := range []int{1, runtime.GOMAXPROCS(0)} {
+			b.Run(fmt.Sprintf("chunks=%d/impl=floor-f32-x%d", n, shards), func(b *testing.B) {
+				for b.Loop() {
+					sinkF32 = parallelSum(f32, shards, sumF32)
+				}
+				b.ReportMetric(float64(len(f32)*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+			b.Run(fmt.Sprintf("chunks=%d/impl=floor-i8-x%d", n, shards), func(b *testing.B) {
+				for b.Loop() {
+					sinkI8 = parallelSum(i8, shards, sumI8)
+				}
+				b.ReportMetric(float64(len(i8))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}
+
+var (
+	sinkF32 float32
+	sinkI8  int
+)
+
+// parallelSum sums xs in shards goroutines, each over a contiguous part.
+func parallelSum[E any, S float32 | int](xs []E, shards int, sum func([]E) S) S {
+	if shards == 1 {
+		return sum(xs)
+	}
+	parts := make([]S, shards)
+	per := (len(xs) + shards - 1) / shards
+	var wg sync.WaitGroup
+	for i := range shards {
+		wg.Go(func() { parts[i] = sum(xs[min(len(xs), i*per):min(len(xs), (i+1)*per)]) })
+	}
+	wg.Wait()
+	var t S
+	for _, p := range parts {
+		t += p
+	}
+	return t
+}
+
+// sumF32 and sumI8 are the plain sums of the floor, in four independent
+// accumulators so that the loop waits on memory, not on its own additions.
+func sumF32(xs []float32) float32 {
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(xs); i += 4 {
+		x := xs[i : i+4 : i+4]
+		s0 += x[0]
+		s1 += x[1]
+		s2 += x[2]
+		s3 += x[3]
+	}
+	for ; i < len(xs); i++ {
+		s0 += xs[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumI8 reads the bytes eight at a time, as words: summing them one by one
+// would measure sign extension, not memory.
+func sumI8(xs []int8) int {
+	if len(xs) == 0 {
+		return 0
+	}
+	words := unsafe.Slice((*uint64)(unsafe.Pointer(&xs[0])), len(xs)/8)
+	var s0, s1, s2, s3 uint64
+	i := 0
+	for ; i+4 <= len(words); i += 4 {
+		w := words[i : i+4 : i+4]
+		s0 += w[0]
+		s1 += w[1]
+		s2 += w[2]
+		s3 += w[3]
+	}
+	for ; i < len(words); i++ {
+		s0 += words[i]
+	}
+	return int((s0 + s1) + (s2 + s3))
+}
+
+type int8Rows struct {
+	vals  []int8
+	scale []float32
+}
+
+// quantizeRows gives each row of rows (d wide) int8 values and a scale:
+// row ≈ scale·vals.
+func quantizeRows(rows []float32, d int) int8Rows {
+	q := int8Rows{vals: make([]int8, len(rows)), scale: make([]float32, len(rows)/d)}
+	for r := range q.scale {
+		row := rows[r*d : (r+1)*d]
+		var m float32
+		for _, x := range row {
+			m = max(m, float32(math.Abs(float64(x))))
+		}
+		s := m / 127
+		q.scale[r] = s
+		for j, x := range row {
+			if s > 0 {
+				q.vals[r*d+j] = int8(math.Round(float64(x / s)))
+			}
+		}
+	}
+	return q
+}
+
+func quantizeQuery(q []float32) ([]int16, float64) {
+	var m float64
+	for _, x := range q {
+		m = max(m, math.Abs(float64(x)))
+	}
+	t := m / 32767
+	out := make([]int16, len(q))
+	for j, x := range q {
+		out[j] = int16(math.Round(float64(x) / t))
+	}
+	return out, t
+}
+
+// parallelMax is the int8 kernel over every row, split like the scan,
+// keeping only the best approximate score.
+func parallelMax(q8 int8Rows, q16 []int16, qs float64, d int) float32 {
+	shards := runtime.GOMAXPROCS(0)
+	n := len(q8.scale)
+	per := (n + shards - 1) / shards
+	best := make([]float32, shards)
+	var wg sync.WaitGroup
+	for i := range shards {
+		wg.Go(func() {
+			m := float32(math.Inf(-1))
+			for r := i * per; r < min(n, (i+1)*per); r++ {
+				f := float32(float64(q8.scale[r]) * qs * float64(dotInt8(q8.vals[r*d:(r+1)*d], q16)))
+				m = max(m, f)
+			}
+			best[i] = m
+		})
+	}
+	wg.Wait()
+	return slices.Max(best)
+}
+
+func dotInt8(a []int8, b []int16) int {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 int
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		a4, b4 := a[i:i+4:i+4], b[i:i+4:i+4]
+		s0 += int(a4[0]) * int(b4[0])
+		s1 += int(a4[1]) * int(b4[1])
+		s2 += int(a4[2]) * int(b4[2])
+		s3 += int(a4[3]) * int(b4[3])
+	}
+	for ; i < len(a); i++ {
+		s0 += int(a[i]) * int(b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }

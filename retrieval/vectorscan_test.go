@@ -1,0 +1,350 @@
+package retrieval
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+)
+
+// gaussianVectors are n pseudo-random vectors of d dimensions.
+func gaussianVectors(seed uint64, n, d int) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 7))
+	out := make([][]float32, n)
+	for i := range out {
+		v := make([]float32, d)
+		for j := range v {
+			v[j] = float32(r.NormFloat64())
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// sameRanking fails unless got (the scan) is chromem's ranking want: the same
+// scores, bit for bit, position by position, and the same documents, except
+// that documents of equal score may come in any order in want (chromem breaks
+// ties as its goroutines happen to finish) and, in the last group of equal
+// score, may differ. The scan breaks ties by document number.
+func sameRanking(t *testing.T, what string, got, want []scored) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d hits, chromem %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if got[i].score != want[i].score {
+			t.Fatalf("%s: hit %d scores %v, chromem %v", what, i, got[i].score, want[i].score)
+		}
+		if i > 0 && got[i].score == got[i-1].score && got[i].doc <= got[i-1].doc {
+			t.Fatalf("%s: tie at hits %d-%d not broken by document number: %v", what, i-1, i, got[i-1:i+1])
+		}
+	}
+	if len(got) == 0 {
+		return
+	}
+	last := got[len(got)-1].score
+	count := map[int]int{}
+	for i := range got {
+		if got[i].score != last {
+			count[got[i].doc]++
+			count[want[i].doc]--
+		}
+	}
+	for d, c := range count {
+		if c != 0 {
+			t.Fatalf("%s: document %d ranked by one and not the other (%+d)", what, d, c)
+		}
+	}
+}
+
+func TestScanMatchesChromem(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ n, d int }{
+		{1, 1}, {7, 3}, {1000, 100}, {40_000, 100}, {3000, 768}, {2000, 1536}, {500, 13},
+	} {
+		if testing.Short() && tc.n > 5000 {
+			continue
+		}
+		t.Run(fmt.Sprintf("n=%d/d=%d", tc.n, tc.d), func(t *testing.T) {
+			v, err := newVectorIndex(ctx, gaussianVectors(uint64(tc.n*tc.d), tc.n, tc.d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for qi, q := range gaussianVectors(99, 8, tc.d) {
+				for _, k := range []int{1, 5, 50, tc.n, tc.n + 3} {
+					got, err := v.search(ctx, q, k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := v.searchChromem(ctx, q, k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(got) != min(k, tc.n) {
+						t.Fatalf("k=%d of %d: %d hits", k, tc.n, len(got))
+					}
+					sameRanking(t, fmt.Sprintf("query %d k=%d", qi, k), got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestScanTies: with many equal vectors, the scan returns chromem's scores,
+// and among equals the lowest document numbers, in order.
+func TestScanTies(t *testing.T) {
+	ctx := context.Background()
+	base := gaussianVectors(5, 3, 100)
+	var vecs [][]float32
+	for i := range 40_000 {
+		vecs = append(vecs, base[i%3])
+	}
+	v, err := newVectorIndex(ctx, vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.search(ctx, base[1], 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := v.searchChromem(ctx, base[1], 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRanking(t, "ties", got, want)
+	for i, h := range got {
+		if h.doc != 1+3*i {
+			t.Fatalf("hit %d is document %d, want %d (ties by document number): %v", i, h.doc, 1+3*i, got)
+		}
+	}
+}
+
+// TestScanMatchesChromemOnGloVe ranks real sentences with the default word
+// vectors: every XQuAD full-article sentence a document, every question a
+// query, the pool the fused query asks for.
+func TestScanMatchesChromemOnGloVe(t *testing.T) {
+	dir := os.Getenv("STORYBOT_EVAL_DATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "eval")
+	}
+	path := filepath.Join(dir, "xquad-en", "xquad-questions-full-articles.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("XQuAD full articles missing (%v; set STORYBOT_EVAL_DATA to the folder holding xquad-en/): the ranking on real vectors is not checked", err)
+	}
+	var set struct {
+		Data []struct {
+			Paragraphs []struct {
+				Context string `json:"context"`
+				QAs     []struct {
+					Question string `json:"question"`
+				} `json:"qas"`
+			} `json:"paragraphs"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &set); err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	var texts, questions []string
+	for _, a := range set.Data {
+		for _, p := range a.Paragraphs {
+			for _, s := range SplitStory(p.Context) {
+				texts = append(texts, p.Context[s.Start:s.End])
+			}
+			for i, qa := range p.QAs {
+				// Every fourth question keeps the run short under -race.
+				if i%4 == 0 {
+					questions = append(questions, qa.Question)
+				}
+			}
+		}
+	}
+	ctx := context.Background()
+	vecs, err := fitEmbedder.Embed(ctx, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := newVectorIndex(ctx, vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qvecs, err := fitEmbedder.Embed(ctx, questions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range qvecs {
+		got, err := v.search(ctx, q, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := v.searchChromem(ctx, q, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRanking(t, fmt.Sprintf("question %q", questions[i]), got, want)
+	}
+	t.Logf("%d questions over %d sentences (%d in the index) rank as chromem ranks them", len(qvecs), len(texts), len(v.scan.docs))
+}
+
+// TestScanSharesChromemVectors: chromem's documents are the scan's rows, not
+// copies (chromem copies any vector it does not take as normalised).
+func TestScanSharesChromemVectors(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range []int{100, 1536} {
+		vecs := gaussianVectors(uint64(d), 300, d)
+		v, err := newVectorIndex(ctx, vecs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.coll.QueryEmbedding(ctx, vecs[0], len(vecs), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo := uintptr(unsafe.Pointer(unsafe.SliceData(v.scan.rows)))
+		hi := lo + uintptr(len(v.scan.rows))*4
+		for _, r := range res {
+			p := uintptr(unsafe.Pointer(unsafe.SliceData(r.Embedding)))
+			if p < lo || p >= hi {
+				t.Fatalf("d=%d: document %s holds its own copy of its vector", d, r.ID)
+			}
+		}
+	}
+}
+
+func TestScanEdges(t *testing.T) {
+	ctx := context.Background()
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+
+	v, err := newVectorIndex(ctx, [][]float32{{0, 0, 0}, {1, 2, 3}, {0, 0, 0}, {-1, 0, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.scan.docs) != 2 || v.coll.Count() != 2 {
+		t.Fatalf("scan holds %d rows, chromem %d documents; want 2 (zero vectors left out)", len(v.scan.docs), v.coll.Count())
+	}
+	hits, err := v.search(ctx, []float32{1, 2, 3}, 10)
+	if err != nil || len(hits) != 2 || hits[0].doc != 1 || hits[1].doc != 3 {
+		t.Fatalf("k above the count: %v, %v; want documents 1 then 3", hits, err)
+	}
+	if math.Abs(hits[0].score-1) > 1e-6 {
+		t.Errorf("a vector's cosine with itself is %v", hits[0].score)
+	}
+	for _, tc := range []struct {
+		name string
+		q    []float32
+		k    int
+		err  bool
+	}{
+		{"zero query", []float32{0, 0, 0}, 3, false},
+		{"k=0", []float32{1, 0, 0}, 0, false},
+		{"negative k", []float32{1, 0, 0}, -1, false},
+		{"short query", []float32{1, 0}, 3, true},
+		{"long query", []float32{1, 0, 0, 0}, 3, true},
+		{"NaN query", []float32{nan, 1, 0}, 3, true},
+		{"Inf query", []float32{inf, 1, 0}, 3, true},
+	} {
+		hits, err := v.search(ctx, tc.q, tc.k)
+		if (err != nil) != tc.err || hits != nil {
+			t.Errorf("%s: %v, %v; want no hits and error=%v", tc.name, hits, err, tc.err)
+		}
+	}
+
+	for name, vecs := range map[string][][]float32{
+		"NaN":       {{1, 0}, {nan, 1}},
+		"Inf":       {{1, 0}, {1, inf}},
+		"dimension": {{1, 0}, {0, 0, 0}, {1, 0, 0}},
+	} {
+		if _, err := newVectorIndex(ctx, vecs); err == nil {
+			t.Errorf("%s: vectors accepted", name)
+		}
+	}
+
+	empty, err := newVectorIndex(ctx, [][]float32{{0, 0}, {0, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := empty.search(ctx, []float32{1, 0}, 5); err != nil || hits != nil {
+		t.Errorf("index of zero vectors: %v, %v; want no hits, no error", hits, err)
+	}
+}
+
+// countingContext is canceled from its limit-th look at Err on.
+type countingContext struct {
+	context.Context
+	looks, limit atomic.Int64
+}
+
+func (c *countingContext) Err() error {
+	if c.looks.Add(1) >= c.limit.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestScanCancel(t *testing.T) {
+	vecs := gaussianVectors(3, 100_000, 16)
+	v, err := newVectorIndex(context.Background(), vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if hits, err := v.search(ctx, vecs[0], 10); !errors.Is(err, context.Canceled) || hits != nil {
+		t.Errorf("canceled before: %v, %v", hits, err)
+	}
+	// Canceled mid-scan: the scan stops at its next look, and says so.
+	c := &countingContext{Context: context.Background()}
+	c.limit.Store(5)
+	if hits, err := v.search(c, vecs[0], 10); !errors.Is(err, context.Canceled) || hits != nil {
+		t.Errorf("canceled during: %v, %v", hits, err)
+	}
+	if got, full := c.looks.Load(), int64(100_000/rowsPerCheck); got > 5+2 || got >= full {
+		t.Errorf("the scan looked at its context %d times after the cancel at look 5 (a full scan looks %d times)", got, full)
+	}
+}
+
+// TestScanConcurrent: one index, many questions at once (run under -race).
+func TestScanConcurrent(t *testing.T) {
+	ctx := context.Background()
+	v, err := newVectorIndex(ctx, gaussianVectors(11, 40_000, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := gaussianVectors(12, 8, 32)
+	want := make([][]scored, len(queries))
+	for i, q := range queries {
+		if want[i], err = v.search(ctx, q, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(queries))
+	for range 4 {
+		for i, q := range queries {
+			wg.Go(func() {
+				got, err := v.search(ctx, q, 20)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want[i]) {
+					errs <- fmt.Errorf("query %d: %v, alone %v", i, got, want[i])
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
