@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -234,6 +235,16 @@ func BenchmarkVectorLeg(b *testing.B) {
 				sinkF32 = parallelMax(q8, q16, qs, v.dims)
 			}
 		})
+		// The same pass over a bfloat16 copy (the top half of each float32).
+		bf := make([]uint16, len(v.scan.rows))
+		for i, x := range v.scan.rows {
+			bf[i] = uint16(math.Float32bits(x) >> 16)
+		}
+		b.Run(fmt.Sprintf("chunks=%d/impl=bf16-pass", n), func(b *testing.B) {
+			for b.Loop() {
+				sinkF32 = parallelMaxBF16(bf, qv[0], v.dims)
+			}
+		})
 		f32 := v.scan.rows
 		i8 := q8.vals
 		for _, shards := range []int{1, runtime.GOMAXPROCS(0)} {
@@ -391,6 +402,156 @@ func dotInt8(a []int8, b []int16) int {
 	}
 	for ; i < len(a); i++ {
 		s0 += int(a[i]) * int(b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// BenchmarkVectorHeap is the vector leg's heap per chunk (runtime.MemStats,
+// after a collection, with the input vectors already allocated: they belong
+// to the embedding cache): chromem-go given the raw vectors, as before the
+// scan, which stores a normalised copy of each, against newVectorIndex, whose
+// chromem documents point into the scan's one block of rows. Run it with
+// -benchtime 1x: each iteration builds the whole leg.
+func BenchmarkVectorHeap(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range benchSizes {
+		texts := make([]string, n)
+		for i := range texts {
+			texts[i] = fmt.Sprintf("chunk %d", i)
+		}
+		vecs, _ := randomVectors{}.Embed(ctx, texts)
+		for _, store := range []struct {
+			name  string
+			build func() (any, error)
+		}{
+			{"chromem-copies", func() (any, error) { return chromemWithRawVectors(ctx, vecs) }},
+			{"scan", func() (any, error) { return newVectorIndex(ctx, vecs) }},
+		} {
+			b.Run(fmt.Sprintf("chunks=%d/store=%s", n, store.name), func(b *testing.B) {
+				var grown uint64
+				for b.Loop() {
+					var before, after runtime.MemStats
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					leg, err := store.build()
+					if err != nil {
+						b.Fatal(err)
+					}
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					runtime.KeepAlive(leg)
+					grown += after.HeapAlloc - before.HeapAlloc
+				}
+				b.ReportMetric(float64(grown)/float64(b.N)/float64(n), "heap-B/chunk")
+			})
+		}
+	}
+}
+
+// chromemWithRawVectors is the vector leg as it was built before the scan.
+func chromemWithRawVectors(ctx context.Context, vecs [][]float32) (*chromem.Collection, error) {
+	coll, err := chromem.NewDB().CreateCollection("chunks", nil, refuseToEmbed)
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]chromem.Document, len(vecs))
+	for i, v := range vecs {
+		docs[i] = chromem.Document{ID: strconv.Itoa(i), Embedding: v}
+	}
+	return coll, coll.AddDocuments(ctx, docs, 4)
+}
+
+// BenchmarkQueryFusedLegs is the fused query as Index.Search runs it (BM25,
+// the question's vector, weighted fusion) with the vector leg through the
+// scan (leg=scan: Index.Search itself) and through chromem-go's query
+// (leg=chromem: the same steps, as before the scan), side by side.
+func BenchmarkQueryFusedLegs(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range benchSizes {
+		ix := synthetic(b, n)
+		scan, err := ix.Search(ctx, benchQuery, 10)
+		if err != nil {
+			b.Fatal(err)
+		}
+		viaChromem, err := searchViaChromem(ctx, ix, benchQuery, 10)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if fmt.Sprint(scan.Hits) != fmt.Sprint(viaChromem) {
+			b.Fatalf("chunks=%d: the scan ranks %v, chromem %v", n, scan.Hits, viaChromem)
+		}
+		b.Run(fmt.Sprintf("chunks=%d/leg=chromem", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := searchViaChromem(ctx, ix, benchQuery, 10); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("chunks=%d/leg=scan", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ix.Search(ctx, benchQuery, 10); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// searchViaChromem is Index.search's weighted fusion with the vector leg
+// queried through chromem-go.
+func searchViaChromem(ctx context.Context, ix *Index, query string, k int) ([]Hit, error) {
+	pool := max(k*5, 50)
+	lexical := ix.lexical.search(Terms(query), pool)
+	qv, err := ix.opts.Embedder.Embed(ctx, []string{query})
+	if err != nil {
+		return nil, err
+	}
+	semantic, err := ix.vectors.searchChromem(ctx, qv[0], pool)
+	if err != nil {
+		return nil, err
+	}
+	fused := fuseWeighted([]float64{1 - ix.opts.VectorWeight, ix.opts.VectorWeight}, lexical, semantic)
+	hits := make([]Hit, min(k, len(fused)))
+	for i := range hits {
+		hits[i] = Hit{Chunk: fused[i].doc, Score: fused[i].score}
+	}
+	return hits, nil
+}
+
+func parallelMaxBF16(rows []uint16, q []float32, d int) float32 {
+	shards := runtime.GOMAXPROCS(0)
+	n := len(rows) / d
+	per := (n + shards - 1) / shards
+	best := make([]float32, shards)
+	var wg sync.WaitGroup
+	for i := range shards {
+		wg.Go(func() {
+			m := float32(math.Inf(-1))
+			for r := i * per; r < min(n, (i+1)*per); r++ {
+				m = max(m, dotBF16(q, rows[r*d:(r+1)*d]))
+			}
+			best[i] = m
+		})
+	}
+	wg.Wait()
+	return slices.Max(best)
+}
+
+func dotBF16(a []float32, b []uint16) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		a4, b4 := a[i:i+4:i+4], b[i:i+4:i+4]
+		s0 += a4[0] * math.Float32frombits(uint32(b4[0])<<16)
+		s1 += a4[1] * math.Float32frombits(uint32(b4[1])<<16)
+		s2 += a4[2] * math.Float32frombits(uint32(b4[2])<<16)
+		s3 += a4[3] * math.Float32frombits(uint32(b4[3])<<16)
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * math.Float32frombits(uint32(b[i])<<16)
 	}
 	return (s0 + s1) + (s2 + s3)
 }
