@@ -35,6 +35,9 @@ func newVectorIndex(ctx context.Context, vecs [][]float32) (*vectorIndex, error)
 	if err != nil {
 		return nil, fmt.Errorf("create vector collection: %w", err)
 	}
+	if len(vecs) > math.MaxInt32 {
+		return nil, fmt.Errorf("%d vectors: the index holds at most %d", len(vecs), math.MaxInt32)
+	}
 	v := &vectorIndex{coll: coll}
 	kept := 0
 	for i, vec := range vecs {
