@@ -9,10 +9,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"unsafe"
+
+	"storybot/knowledge"
 )
 
 // gaussianVectors are n pseudo-random vectors of d dimensions.
@@ -124,9 +127,11 @@ func TestScanTies(t *testing.T) {
 	}
 }
 
-// TestScanMatchesChromemOnGloVe ranks real sentences with the default word
-// vectors: every XQuAD full-article sentence a document, every question a
-// query, the pool the fused query asks for.
+// TestScanMatchesChromemOnGloVe ranks with the default word vectors, on half
+// of XQuAD's full articles (one story each) and every fourth question of
+// each paragraph: the chunks and the sentences, each through the scan and
+// through chromem-go, for the pool the fused query asks for; and the fused
+// query itself, through Index.Search and through chromem-go.
 func TestScanMatchesChromemOnGloVe(t *testing.T) {
 	dir := os.Getenv("STORYBOT_EVAL_DATA")
 	if dir == "" {
@@ -139,6 +144,7 @@ func TestScanMatchesChromemOnGloVe(t *testing.T) {
 	}
 	var set struct {
 		Data []struct {
+			Title      string `json:"title"`
 			Paragraphs []struct {
 				Context string `json:"context"`
 				QAs     []struct {
@@ -150,28 +156,29 @@ func TestScanMatchesChromemOnGloVe(t *testing.T) {
 	if err := json.Unmarshal(raw, &set); err != nil {
 		t.Fatalf("read %s: %v", path, err)
 	}
-	var texts, questions []string
+	var stories []*knowledge.Story
+	var questions []string
 	for ai, a := range set.Data {
 		if ai%2 == 1 {
 			continue // half the articles keep the run short under -race
 		}
+		var body strings.Builder
 		for _, p := range a.Paragraphs {
-			for _, s := range SplitStory(p.Context) {
-				texts = append(texts, p.Context[s.Start:s.End])
-			}
+			body.WriteString(p.Context + "\n\n")
 			for i, qa := range p.QAs {
 				if i%4 == 0 {
 					questions = append(questions, qa.Question)
 				}
 			}
 		}
+		stories = append(stories, &knowledge.Story{ID: fmt.Sprint(ai), Title: a.Title, Body: body.String()})
 	}
 	ctx := context.Background()
-	vecs, err := fitEmbedder.Embed(ctx, texts)
+	ix, err := Build(ctx, stories, Options{Embedder: fitEmbedder})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := newVectorIndex(ctx, vecs)
+	sentences, err := newVectorIndex(ctx, ix.sentVecs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,17 +187,30 @@ func TestScanMatchesChromemOnGloVe(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, q := range qvecs {
-		got, err := v.search(ctx, q, 50)
+		for name, v := range map[string]*vectorIndex{"chunks": ix.vectors, "sentences": sentences} {
+			got, err := v.search(ctx, q, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := v.searchChromem(ctx, q, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameRanking(t, fmt.Sprintf("%s, question %q", name, questions[i]), got, want)
+		}
+		got, err := ix.Search(ctx, questions[i], 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := v.searchChromem(ctx, q, 50)
+		want, err := searchViaChromem(ctx, ix, questions[i], 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameRanking(t, fmt.Sprintf("question %q", questions[i]), got, want)
+		if fmt.Sprint(got.Hits) != fmt.Sprint(want) {
+			t.Fatalf("fused, question %q: %v, through chromem %v", questions[i], got.Hits, want)
+		}
 	}
-	t.Logf("%d questions over %d sentences (%d in the index) rank as chromem ranks them", len(qvecs), len(texts), len(v.scan.docs))
+	t.Logf("%d questions over %d chunks and %d sentences rank as chromem ranks them", len(qvecs), len(ix.vectors.scan.docs), len(sentences.scan.docs))
 }
 
 // TestScanSharesChromemVectors: chromem's documents are the scan's rows, not
