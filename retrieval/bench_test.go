@@ -473,7 +473,7 @@ func BenchmarkQueryFusedLegs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		viaChromem, err := searchViaChromem(ctx, ix, benchQuery, 10)
+		viaChromem, err := searchViaChromem(ctx, ix, ix.vectors.searchChromem, benchQuery, 10)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -483,7 +483,7 @@ func BenchmarkQueryFusedLegs(b *testing.B) {
 		b.Run(fmt.Sprintf("chunks=%d/leg=chromem", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := searchViaChromem(ctx, ix, benchQuery, 10); err != nil {
+				if _, err := searchViaChromem(ctx, ix, ix.vectors.searchChromem, benchQuery, 10); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -500,15 +500,15 @@ func BenchmarkQueryFusedLegs(b *testing.B) {
 }
 
 // searchViaChromem is Index.search's weighted fusion with the vector leg
-// queried through chromem-go.
-func searchViaChromem(ctx context.Context, ix *Index, query string, k int) ([]Hit, error) {
+// queried through chromem-go, by vector.
+func searchViaChromem(ctx context.Context, ix *Index, vector func(context.Context, []float32, int) ([]scored, error), query string, k int) ([]Hit, error) {
 	pool := max(k*5, 50)
 	lexical := ix.lexical.search(Terms(query), pool)
 	qv, err := ix.opts.Embedder.Embed(ctx, []string{query})
 	if err != nil {
 		return nil, err
 	}
-	semantic, err := ix.vectors.searchChromem(ctx, qv[0], pool)
+	semantic, err := vector(ctx, qv[0], pool)
 	if err != nil {
 		return nil, err
 	}
