@@ -18,7 +18,8 @@ import (
 // top k with chromem's own arithmetic, so the ranking is chromem's exactly.
 //
 // rows holds the vectors normalised as chromem normalises them, and the
-// collection's documents point into it: the vectors are held once.
+// collection's documents point into it: the vectors are held once (but see
+// normalizeLikeChromem).
 type vectorScan struct {
 	dims int
 	rows []float32 // len(docs)*dims
@@ -110,16 +111,16 @@ func dotFast(a, b []float32) float32 {
 // scanMargin bounds |dotFast − chromemDot| for unit vectors of d dimensions.
 // Each differs from the exact dot by at most γ(d+2)·Σ|aᵢbᵢ| (Higham, Accuracy
 // and Stability of Numerical Algorithms, §3.1), with γ(n) = nu/(1−nu), u the
-// float32 unit roundoff, and Σ|aᵢbᵢ| ≤ |a||b| ≤ 1 + 1e-5 for vectors chromem
-// takes as normalised.
+// float32 unit roundoff, and Σ|aᵢbᵢ| ≤ |a||b| ≤ 1.001 for vectors normalised
+// in float32 (their norms are within d·u of 1).
 func scanMargin(d int) float64 {
 	u := math.Ldexp(1, -24)
 	n := float64(d + 2)
 	return 2 * (n * u / (1 - n*u)) * 1.001
 }
 
-// bound is one row's score bracket from the fast kernel: the exact score lies
-// in [lo, hi].
+// bound is one row's score bracket from the fast kernel: chromemDot's score
+// lies in [lo, hi].
 type bound struct {
 	lo, hi float64
 	row    int32
