@@ -201,10 +201,10 @@ func BenchmarkQueryChromemBare(b *testing.B) {
 
 // BenchmarkVectorLeg runs, side by side on the same index and query, the
 // vector leg through chromem-go's query (as before the scan), through the
-// contiguous scan, and the memory floor under both: a plain sum over a
-// contiguous []float32 (the scan's data) and []int8 (what an int8 copy would
-// read) of the same n×d elements, on one goroutine and split over
-// GOMAXPROCS like the scan.
+// contiguous scan, the passes of two quantised kernels, and the memory floor
+// under them: a plain sum over the memory of the scan's []float32 and of an
+// []int8 of the same n×d elements (what an int8 copy would read), on one
+// goroutine and split over GOMAXPROCS like the scan.
 func BenchmarkVectorLeg(b *testing.B) {
 	for _, n := range benchSizes {
 		ix := synthetic(b, n)
@@ -245,51 +245,80 @@ func BenchmarkVectorLeg(b *testing.B) {
 				sinkF32 = parallelMaxBF16(bf, qv[0], v.dims)
 			}
 		})
-		f32 := v.scan.rows
-		i8 := q8.vals
+		f32, i8 := wordsOf(v.scan.rows), wordsOf(q8.vals)
+		b.Run(fmt.Sprintf("chunks=%d/impl=sum-f32-x1", n), func(b *testing.B) {
+			for b.Loop() {
+				sinkF32 = sumF32(v.scan.rows)
+			}
+			b.ReportMetric(float64(len(f32)*8)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
 		for _, shards := range []int{1, runtime.GOMAXPROCS(0)} {
 			b.Run(fmt.Sprintf("chunks=%d/impl=floor-f32-x%d", n, shards), func(b *testing.B) {
 				for b.Loop() {
-					sinkF32 = parallelSum(f32, shards, sumF32)
+					sinkWords = parallelSum(f32, shards)
 				}
-				b.ReportMetric(float64(len(f32)*4)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+				b.ReportMetric(float64(len(f32)*8)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 			})
 			b.Run(fmt.Sprintf("chunks=%d/impl=floor-i8-x%d", n, shards), func(b *testing.B) {
 				for b.Loop() {
-					sinkI8 = parallelSum(i8, shards, sumI8)
+					sinkWords = parallelSum(i8, shards)
 				}
-				b.ReportMetric(float64(len(i8))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+				b.ReportMetric(float64(len(i8)*8)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 			})
 		}
 	}
 }
 
 var (
-	sinkF32 float32
-	sinkI8  int
+	sinkF32   float32
+	sinkWords uint64
 )
 
-// parallelSum sums xs in shards goroutines, each over a contiguous part.
-func parallelSum[E any, S float32 | int](xs []E, shards int, sum func([]E) S) S {
+// wordsOf is the memory of xs as 64-bit words, for the floor: reading it a
+// word at a time with one integer add each waits on memory alone, where a
+// float32 sum waits on its own additions (sum-f32) and an int8 sum on sign
+// extension.
+func wordsOf[E any](xs []E) []uint64 {
+	var e E
+	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(xs))), len(xs)*int(unsafe.Sizeof(e))/8)
+}
+
+// parallelSum sums words in shards goroutines, each over a contiguous part.
+func parallelSum(words []uint64, shards int) uint64 {
 	if shards == 1 {
-		return sum(xs)
+		return sumWords(words)
 	}
-	parts := make([]S, shards)
-	per := (len(xs) + shards - 1) / shards
+	parts := make([]uint64, shards)
+	per := (len(words) + shards - 1) / shards
 	var wg sync.WaitGroup
 	for i := range shards {
-		wg.Go(func() { parts[i] = sum(xs[min(len(xs), i*per):min(len(xs), (i+1)*per)]) })
+		wg.Go(func() { parts[i] = sumWords(words[min(len(words), i*per):min(len(words), (i+1)*per)]) })
 	}
 	wg.Wait()
-	var t S
+	var t uint64
 	for _, p := range parts {
 		t += p
 	}
 	return t
 }
 
-// sumF32 and sumI8 are the plain sums of the floor, in four independent
-// accumulators so that the loop waits on memory, not on its own additions.
+func sumWords(words []uint64) uint64 {
+	var s0, s1, s2, s3 uint64
+	i := 0
+	for ; i+4 <= len(words); i += 4 {
+		w := words[i : i+4 : i+4]
+		s0 += w[0]
+		s1 += w[1]
+		s2 += w[2]
+		s3 += w[3]
+	}
+	for ; i < len(words); i++ {
+		s0 += words[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumF32 is the plain float32 sum, in four independent accumulators.
 func sumF32(xs []float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -304,28 +333,6 @@ func sumF32(xs []float32) float32 {
 		s0 += xs[i]
 	}
 	return (s0 + s1) + (s2 + s3)
-}
-
-// sumI8 reads the bytes eight at a time, as words: summing them one by one
-// would measure sign extension, not memory.
-func sumI8(xs []int8) int {
-	if len(xs) == 0 {
-		return 0
-	}
-	words := unsafe.Slice((*uint64)(unsafe.Pointer(&xs[0])), len(xs)/8)
-	var s0, s1, s2, s3 uint64
-	i := 0
-	for ; i+4 <= len(words); i += 4 {
-		w := words[i : i+4 : i+4]
-		s0 += w[0]
-		s1 += w[1]
-		s2 += w[2]
-		s3 += w[3]
-	}
-	for ; i < len(words); i++ {
-		s0 += words[i]
-	}
-	return int((s0 + s1) + (s2 + s3))
 }
 
 type int8Rows struct {
