@@ -10,13 +10,15 @@ import (
 	"github.com/philippgille/chromem-go"
 )
 
-// vectorIndex is the semantic leg: a chromem-go collection of chunk vectors.
+// vectorIndex is the semantic leg: a chromem-go collection of chunk vectors,
+// queried through a contiguous scan of the same vectors (see vectorScan).
 // Vectors are always computed before they reach chromem (through the cache),
 // so the collection's embedding function is one that refuses: chromem would
 // otherwise treat a nil function as "call OpenAI".
 type vectorIndex struct {
 	coll *chromem.Collection
 	dims int
+	scan vectorScan
 }
 
 var errNoEmbeddingFunc = errors.New("storybot computes embeddings before chromem; the collection must not embed")
@@ -25,14 +27,19 @@ func refuseToEmbed(context.Context, string) ([]float32, error) { return nil, err
 
 // newVectorIndex adds vecs[i] as document i. Zero vectors carry no signal and
 // would turn into NaN when chromem normalises them, so they are left out.
+// The documents' embeddings are rows of the scan's block, already
+// normalised, so chromem keeps them as they are instead of a copy of its own.
 func newVectorIndex(ctx context.Context, vecs [][]float32) (*vectorIndex, error) {
 	db := chromem.NewDB()
 	coll, err := db.CreateCollection("chunks", nil, refuseToEmbed)
 	if err != nil {
 		return nil, fmt.Errorf("create vector collection: %w", err)
 	}
+	if len(vecs) > math.MaxInt32 {
+		return nil, fmt.Errorf("%d vectors: the index holds at most %d", len(vecs), math.MaxInt32)
+	}
 	v := &vectorIndex{coll: coll}
-	docs := make([]chromem.Document, 0, len(vecs))
+	kept := 0
 	for i, vec := range vecs {
 		if isZero(vec) {
 			continue
@@ -46,7 +53,19 @@ func newVectorIndex(ctx context.Context, vecs [][]float32) (*vectorIndex, error)
 		if !isFinite(vec) {
 			return nil, fmt.Errorf("vector %d holds NaN or Inf", i)
 		}
-		docs = append(docs, chromem.Document{ID: strconv.Itoa(i), Embedding: vec})
+		kept++
+	}
+	v.scan = vectorScan{dims: v.dims, rows: make([]float32, kept*v.dims), docs: make([]int32, 0, kept)}
+	docs := make([]chromem.Document, 0, kept)
+	for i, vec := range vecs {
+		if isZero(vec) {
+			continue
+		}
+		r := len(v.scan.docs)
+		row := v.scan.rows[r*v.dims : (r+1)*v.dims : (r+1)*v.dims]
+		normalizeLikeChromem(row, vec)
+		v.scan.docs = append(v.scan.docs, int32(i))
+		docs = append(docs, chromem.Document{ID: strconv.Itoa(i), Embedding: row})
 	}
 	if len(docs) > 0 {
 		if err := coll.AddDocuments(ctx, docs, 4); err != nil {
@@ -56,11 +75,20 @@ func newVectorIndex(ctx context.Context, vecs [][]float32) (*vectorIndex, error)
 	return v, nil
 }
 
-// search returns up to k documents by cosine similarity, best first. A zero
-// query vector (nothing known in the question) returns nothing.
+// search returns up to k documents by cosine similarity, best first, ties by
+// document number. A zero query vector (nothing known in the question)
+// returns nothing.
 func (v *vectorIndex) search(ctx context.Context, q []float32, k int) ([]scored, error) {
-	n := v.coll.Count()
-	if n == 0 || isZero(q) || k <= 0 {
+	q, err := v.query(q, k)
+	if q == nil || err != nil {
+		return nil, err
+	}
+	return v.scan.search(ctx, q, k)
+}
+
+// query checks q and normalises it as chromem does; nil means no hits.
+func (v *vectorIndex) query(q []float32, k int) ([]float32, error) {
+	if len(v.scan.docs) == 0 || isZero(q) || k <= 0 {
 		return nil, nil
 	}
 	if len(q) != v.dims {
@@ -69,10 +97,25 @@ func (v *vectorIndex) search(ctx context.Context, q []float32, k int) ([]scored,
 	if !isFinite(q) {
 		return nil, errors.New("query vector holds NaN or Inf")
 	}
+	if chromemIsNormalized(q) {
+		return q, nil
+	}
+	n := make([]float32, len(q))
+	chromemNormalize(n, q)
+	return n, nil
+}
+
+// searchChromem is search through chromem-go's own query, as the leg ran
+// before the scan: the reference the scan's rankings are tested against.
+func (v *vectorIndex) searchChromem(ctx context.Context, q []float32, k int) ([]scored, error) {
+	q, err := v.query(q, k)
+	if q == nil || err != nil {
+		return nil, err
+	}
 	// chromem refuses nResults > Count().
 	res, err := v.coll.QueryWithOptions(ctx, chromem.QueryOptions{
 		QueryEmbedding: q,
-		NResults:       min(k, n),
+		NResults:       min(k, v.coll.Count()),
 		// No negative query; the mode is set so chromem never guesses one.
 		Negative: chromem.NegativeQueryOptions{Mode: chromem.NEGATIVE_MODE_FILTER},
 	})
