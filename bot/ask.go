@@ -124,8 +124,10 @@ func (c *call) answerOutcome(res askResult) string {
 	switch {
 	case res.err != nil:
 		return outcomeError
-	case res.a.Found:
+	case res.a.Outcome == retrieval.OutcomeAnswer:
 		return outcomeAnswered
+	case res.a.Outcome == retrieval.OutcomeClosest:
+		return outcomeHedged
 	default:
 		return outcomeDeclined
 	}

@@ -2,7 +2,10 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	"storybot/bot/discordtest"
 	"storybot/knowledge"
 	"storybot/retrieval"
+	"storybot/retrieval/encoder"
 	"storybot/retrieval/wordvec"
 )
 
@@ -403,5 +407,63 @@ func TestNoIndexYet(t *testing.T) {
 	_, cb = e.callback(e.dispatch(e.f.SlashCommand("sources", nil, member)))
 	if cb.Type != 4 || cb.Data.Flags != int(discordgo.MessageFlagsEphemeral) || !strings.Contains(cb.Data.Content, "No stories") {
 		t.Errorf("sources: %+v", cb)
+	}
+}
+
+// A hedged answer ("the closest it comes") is counted as hedged, not as a
+// decline or an answer, and reads as such in the embed.
+func TestHedgedAnswerIsCountedAsHedged(t *testing.T) {
+	t.Parallel()
+	emb, err := wordvec.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := encoder.New() // hedging needs the sentence encoder's reading
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := retrieval.Build(context.Background(), knowledge.Default(), retrieval.Options{Embedder: emb, Encoder: enc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := retrieval.NewLibrary(ix)
+	// The project's own on-topic questions the story does not answer.
+	var set struct {
+		Questions []struct{ Story, Q, Kind string }
+	}
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "natural-questions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &set); err != nil {
+		t.Fatal(err)
+	}
+	var candidates []string
+	for _, nq := range set.Questions {
+		if nq.Story == "default" && nq.Kind == "unanswerable" {
+			candidates = append(candidates, nq.Q)
+		}
+	}
+	q := ""
+	for _, c := range candidates {
+		a, err := lib.Ask(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome == retrieval.OutcomeClosest {
+			q = c
+			break
+		}
+	}
+	if q == "" {
+		t.Fatalf("none of %q is hedged on the built-in story", candidates)
+	}
+	e := start(t, bot.Config{Library: lib})
+	m, _ := e.final(e.ask(q, member))
+	if d := answerEmbed(t, m).Description; !strings.HasPrefix(d, retrieval.ClosestIntro) {
+		t.Errorf("description = %q, want it to open with %q", d, retrieval.ClosestIntro)
+	}
+	if e.metrics.question("hedged") != 1 || e.metrics.question("declined") != 0 || e.metrics.question("answered") != 0 {
+		t.Errorf("metrics %+v, want one hedged", e.metrics.questions)
 	}
 }

@@ -25,7 +25,7 @@ import (
 // Metrics is what the bot reports; metrics.Metrics (Prometheus) satisfies
 // it. Nil means none.
 type Metrics interface {
-	Question(outcome string, d time.Duration) // "answered", "declined", "rate_limited", "error"
+	Question(outcome string, d time.Duration) // "answered", "hedged", "declined", "rate_limited", "error"
 	Feedback(up bool)
 	// Fallback counts answers made from keyword search alone because the
 	// configured embedder failed or timed out.
@@ -49,6 +49,7 @@ const (
 // Question outcomes, as Metrics receives them.
 const (
 	outcomeAnswered    = "answered"
+	outcomeHedged      = "hedged"
 	outcomeDeclined    = "declined"
 	outcomeRateLimited = "rate_limited"
 	outcomeError       = "error"

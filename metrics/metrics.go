@@ -23,6 +23,7 @@ import (
 // Question outcomes.
 const (
 	Answered    = "answered"
+	Hedged      = "hedged"
 	Declined    = "declined"
 	RateLimited = "rate_limited"
 	Error       = "error"
@@ -65,7 +66,7 @@ func New() *Metrics {
 		reg: prometheus.NewRegistry(),
 		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storybot_questions_total",
-			Help: "Questions received, by outcome: answered, declined (the stories do not say), rate_limited, error.",
+			Help: "Questions received, by outcome: answered, hedged (the closest the stories come), declined (the stories do not say), rate_limited, error.",
 		}, []string{"outcome"}),
 		// Offline answers take milliseconds; a network embedder can take
 		// seconds. The buckets cover both.
@@ -117,7 +118,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every known label value shows from the start, at zero, so a rate()
 	// over a fresh process is 0, not "no data".
-	for _, o := range []string{Answered, Declined, RateLimited, Error} {
+	for _, o := range []string{Answered, Hedged, Declined, RateLimited, Error} {
 		m.questions.WithLabelValues(o)
 		m.latency.WithLabelValues(o)
 	}
@@ -134,7 +135,7 @@ func New() *Metrics {
 // Question counts one question and how long it took.
 func (m *Metrics) Question(outcome string, d time.Duration) {
 	switch outcome {
-	case Answered, Declined, RateLimited, Error:
+	case Answered, Hedged, Declined, RateLimited, Error:
 	default:
 		outcome = unknown
 	}
