@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -42,6 +43,9 @@ import (
 // Run it with one iteration per size (each is minutes at the top):
 //
 //	nice go test ./retrieval -run XXX -bench BenchmarkScale -benchtime 1x -timeout 60m
+//
+// With -cpuprofile, each phase is labelled (index, ask, reload, restart):
+// go tool pprof -tagfocus phase=restart -top retrieval.test cpu.out.
 func BenchmarkScale(b *testing.B) {
 	sizes := []int{1, 100, 1_000}
 	if os.Getenv("STORYBOT_SCALE_10K") != "" {
@@ -95,7 +99,12 @@ func runScale(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 
+	// Each phase labels the CPU profile: go tool pprof -tagfocus phase=restart.
+	phase := func(name string) { pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("phase", name))) }
+	defer pprof.SetGoroutineLabels(ctx)
+
 	// Index from nothing, as `storybot index` or a first start does.
+	phase("index")
 	base := liveHeap()
 	cpu0 := cpuTime()
 	start := time.Now()
@@ -122,6 +131,7 @@ func runScale(b *testing.B, n int) {
 	}
 
 	// /ask, one question at a time, each timed.
+	phase("ask")
 	took := make([]time.Duration, len(questions))
 	found := 0
 	for i, q := range questions {
@@ -138,6 +148,7 @@ func runScale(b *testing.B, n int) {
 	slices.Sort(took)
 
 	// Reload after one story changed on disk.
+	phase("reload")
 	changed := n / 2
 	rewriteStory(b, folder, changed)
 	words.reset()
@@ -156,6 +167,7 @@ func runScale(b *testing.B, n int) {
 	want := lib.Current().Version()
 
 	// Restart on the unchanged folder: a new process has only the files.
+	phase("restart")
 	lib, ix = nil, nil
 	runtime.GC()
 	words.reset()
