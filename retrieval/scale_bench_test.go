@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -50,6 +51,18 @@ func BenchmarkScale(b *testing.B) {
 	sizes := []int{1, 100, 1_000}
 	if os.Getenv("STORYBOT_SCALE_10K") != "" {
 		sizes = append(sizes, 10_000)
+	}
+	// STORYBOT_SCALE_STORIES=3000 measures other sizes instead (3,000
+	// stories are the 15k chunks of the reload goal).
+	if v := os.Getenv("STORYBOT_SCALE_STORIES"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("STORYBOT_SCALE_STORIES=%q: want story counts like 3000,20000", v)
+			}
+			sizes = append(sizes, n)
+		}
 	}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("stories=%d", n), func(b *testing.B) {
