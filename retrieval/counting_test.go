@@ -1,0 +1,83 @@
+package retrieval
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+func TestCountedNoun(t *testing.T) {
+	for q, want := range map[string]string{
+		"how many soldiers would be sent to mexico": stem("soldiers"),
+		"How many cartels were designated?":         stem("cartels"),
+		"how many people died":                      "",
+		"how many ppl died in the stampede":         "",
+		"how many were wounded":                     "",
+		"how many died":                             "",
+		"when was it published":                     "",
+	} {
+		if got := countedNoun(q); got != want {
+			t.Errorf("countedNoun(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// A number that counts something else is not the answer to "how many":
+// the sentence is at most the closest the story comes.
+func TestHowManyWantsWhatItCounts(t *testing.T) {
+	body := "Six Mexican cartels were designated as terrorist organisations in February by the administration.\n\n" +
+		"The army said 1,500 troops would guard the border with Mexico from March."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("cartels", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"how many cartels were designated as terrorist organisations": "Six",
+		"how many troops would guard the border":                      "1,500",
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != OutcomeAnswer || !strings.Contains(a.Citations[0].Quote, want) {
+			t.Errorf("%q: %s %q, want an answer holding %q", q, a.Outcome, a.Text, want)
+		}
+	}
+	a, err := ix.Ask(context.Background(), "how many cartels were sent to guard the border")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome == OutcomeAnswer && !strings.Contains(a.Citations[0].Quote, "cartels") {
+		t.Errorf("answered confidently from a sentence that counts something else: %q", a.Text)
+	}
+	a, err = ix.Ask(context.Background(), "how many soldiers were designated as terrorist organisations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome == OutcomeAnswer {
+		t.Errorf("answered confidently though no sentence counts soldiers: %q", a.Text)
+	}
+}
+
+// An interviewer's question repeats the reader's words; the answer is the
+// statement after it.
+func TestQuestionSentencesAreNotAnswers(t *testing.T) {
+	body := "Why did you decide to run for mayor of the town?\n\n" +
+		"I decided to run because the library had closed and nobody else would reopen it."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("interview", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "why did you decide to run for mayor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "library") {
+		t.Errorf("first quote is not the statement: %+v", a)
+	}
+	if !interrogative(`He asked, "Why now?"`) || interrogative("He did not say why.") {
+		t.Error("interrogative misreads a sentence")
+	}
+}
