@@ -142,6 +142,9 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if noun := countedNoun(q); noun != "" && qi.asked == askNumber && !ix.countsNoun(cands[0].sentence, noun) {
 		a.Outcome = OutcomeClosest
 	}
+	if h := holderTerms(q); h != nil && qi.asked == askStance && !ix.namesHolder(cands[0].sentence, h) {
+		a.Outcome = OutcomeClosest
+	}
 	ix.quote(a, picked)
 	a.Took = time.Since(start)
 	return a, nil

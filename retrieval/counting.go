@@ -32,12 +32,73 @@ func countedNoun(q string) string {
 	return stem(w)
 }
 
-// countsNoun reports whether sentence g names what the question counts:
-// the noun itself or a word of its family.
+// countsNoun reports whether sentence g counts what the question counts: a
+// number at most countReach words before the noun or a word of its family
+// ("nearly 3,500 retail stores").
 func (ix *Index) countsNoun(g int, noun string) bool {
-	for _, t := range ix.sentTerms[g] {
-		if t == noun || sameFamily(t, noun) {
+	ws := words(ix.sentenceText(g))
+	for i, w := range ws {
+		if t := stem(w); t != noun && !sameFamily(t, noun) {
+			continue
+		}
+		for j := max(0, i-countReach); j < i; j++ {
+			if numberPattern.FindString(ws[j]) == ws[j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+const countReach = 4
+
+// "What did Trump say about the strikes?" is not answered by a sentence
+// about the strikes that does not name Trump: a stance is someone's.
+var stanceHolder = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+(.+?)\s+(?:think|thinks|thought|say|says|said|feel|feels|felt|want|wants|wanted|believe|believes|respond|responded|react|reacted|view|views|make|plan|plans|propose|proposes)\b`)
+
+// pronouns name a holder only through the text around them.
+var pronouns = toSet("he", "she", "they", "it", "we", "you", "i", "him", "her", "them", "himself", "herself", "themselves", "itself", "his", "its", "their", "people", "others", "other", "some")
+
+var firstPerson = toSet("i", "my", "me", "we", "our")
+
+// holderTerms are the stems of the words naming whose stance a question
+// asks for, or nil when it names no one ("what does she think").
+func holderTerms(q string) []string {
+	m := stanceHolder.FindStringSubmatch(q)
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, w := range words(m[1]) {
+		if stopWords[w] || pronouns[w] {
+			continue
+		}
+		out = append(out, stem(w))
+	}
+	return out
+}
+
+// namesHolder reports whether sentence g, or a sentence beside it in its
+// paragraph, names one of the holder's words, or speaks in the first
+// person, as an interviewee does, or the story's title names the holder
+// ("Wikinews interviews Simon Licen").
+func (ix *Index) namesHolder(g int, holder []string) bool {
+	near := ix.neighbourWords(g)
+	for _, w := range words(ix.stories[ix.sentences[g].story].Title) {
+		near[w] = true
+	}
+	for _, w := range words(ix.sentenceText(g)) {
+		if firstPerson[w] {
 			return true
+		}
+		near[w] = true
+	}
+	for w := range near {
+		t := stem(w)
+		for _, h := range holder {
+			if t == h || sameFamily(t, h) {
+				return true
+			}
 		}
 	}
 	return false

@@ -81,3 +81,41 @@ func TestQuestionSentencesAreNotAnswers(t *testing.T) {
 		t.Error("interrogative misreads a sentence")
 	}
 }
+
+func TestHolderTerms(t *testing.T) {
+	for q, want := range map[string]string{
+		"what did trump himself say about the strikes": stem("trump"),
+		"what does the labour party think about it":    stem("labour") + " " + stem("party"),
+		"what does she think about moving the cup":     "",
+		"who backs the strikes":                        "",
+	} {
+		if got := strings.Join(holderTerms(q), " "); got != want {
+			t.Errorf("holderTerms(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// A stance is someone's: a sentence about the topic that names no one
+// who holds it is the closest the story comes, not the answer.
+func TestStanceWantsItsHolder(t *testing.T) {
+	body := "The council voted on Tuesday to close the old bridge to traffic for repairs.\n\n" +
+		"Mayor Jane Ortiz said closing the bridge was the only safe choice."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("bridge", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "what does ortiz think about closing the bridge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeAnswer || !strings.Contains(a.Citations[0].Quote, "Ortiz") {
+		t.Errorf("the holder's words: %s %q", a.Outcome, a.Text)
+	}
+	a, err = ix.Ask(context.Background(), "what does the governor think about the council closing the old bridge to traffic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome == OutcomeAnswer {
+		t.Errorf("answered confidently though no sentence gives the governor's view: %q", a.Text)
+	}
+}
