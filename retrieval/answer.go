@@ -139,7 +139,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if a.Confidence < ix.opts.AnswerAbove {
 		a.Outcome = OutcomeClosest
 	}
-	if noun := countedNoun(q); noun != "" && qi.asked == askNumber && !ix.countsNoun(cands[0].sentence, noun) {
+	if qi.asked == askNumber && !ix.givesQuantity(q, cands[0]) {
 		a.Outcome = OutcomeClosest
 	}
 	if h := holderTerms(q); h != nil && qi.asked == askStance && !ix.namesHolder(cands[0].sentence, h) {

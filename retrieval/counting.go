@@ -32,6 +32,27 @@ func countedNoun(q string) string {
 	return stem(w)
 }
 
+// givesQuantity reports whether candidate c can answer a "how many/much/
+// long" question: it holds a number the question does not, a number that
+// counts what "how many N" counts, a span of time for "how long".
+func (ix *Index) givesQuantity(q string, c candidate) bool {
+	if !c.cue {
+		return false
+	}
+	if noun := countedNoun(q); noun != "" && !ix.countsNoun(c.sentence, noun) {
+		return false
+	}
+	if howLong.MatchString(q) && !durationPattern.MatchString(ix.sentenceText(c.sentence)) {
+		return false
+	}
+	return true
+}
+
+var (
+	howLong         = regexp.MustCompile(`(?i)\bhow long\b`)
+	durationPattern = regexp.MustCompile(`(?i)\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century|overnight|since|until|from .* to|seasons?|games|matches|rest of|terms?|indefinitely|life|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|ft)\b|\b(1[0-9]{3}|20[0-9]{2})\b`)
+)
+
 // countsNoun reports whether sentence g counts what the question counts: a
 // number at most countReach words before the noun or a word of its family
 // ("nearly 3,500 retail stores").

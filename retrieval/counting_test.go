@@ -119,3 +119,27 @@ func TestStanceWantsItsHolder(t *testing.T) {
 		t.Errorf("answered confidently though no sentence gives the governor's view: %q", a.Text)
 	}
 }
+
+// "How long" wants a span and "how much" a number: a sentence with
+// neither is at most the closest the story comes.
+func TestQuantityQuestionsWantAQuantity(t *testing.T) {
+	body := "Estimates suggest 8000 migrants may be currently at sea in the region.\n\n" +
+		"Smugglers transport migrants along routes that have changed since the crackdown.\n\n" +
+		"The boat had drifted at sea for three weeks before it was found."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("boats", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, wantAnswer := range map[string]bool{
+		"how long had the boat drifted at sea":                                true,
+		"how much do smugglers charge to transport migrants along the routes": false,
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (a.Outcome == OutcomeAnswer) != wantAnswer {
+			t.Errorf("%q: %s %q, want answered %v", q, a.Outcome, a.Text, wantAnswer)
+		}
+	}
+}
