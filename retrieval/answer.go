@@ -122,11 +122,11 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	qi, cands, threshold := r.question, r.cands, r.threshold
 	a.Kind = qi.asked.name()
-	if len(cands) == 0 || cands[0].answerability() < threshold {
+	if len(cands) == 0 || onTopic(cands) < threshold {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 {
-			a.Score = cands[0].answerability()
+			a.Score = onTopic(cands)
 		}
 		a.Took = time.Since(start)
 		return a, nil
@@ -137,6 +137,12 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	a.Confidence = ix.confidence(qi, cands)
 	a.Outcome = OutcomeAnswer
 	if a.Confidence < ix.opts.AnswerAbove {
+		a.Outcome = OutcomeClosest
+	}
+	if qi.asked == askNumber && !ix.givesQuantity(q, cands[0]) {
+		a.Outcome = OutcomeClosest
+	}
+	if h := holderTerms(q); h != nil && qi.asked == askStance && !ix.namesHolder(cands[0].sentence, h) {
 		a.Outcome = OutcomeClosest
 	}
 	ix.quote(a, picked)
@@ -351,7 +357,27 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	// A sentence that asks a question answers none: an interview's
+	// question repeats the reader's words, and its answer follows it.
+	// Such sentences go last, behind every sentence that states something.
+	sort.SliceStable(out, func(i, j int) bool {
+		return !interrogative(ix.sentenceText(out[i].sentence)) && interrogative(ix.sentenceText(out[j].sentence))
+	})
 	return out
+}
+
+// onTopic is the answerability of the best-scored candidate, the question
+// sentences that score sorts last among them: an interviewer's question
+// shows that the story is on the question's topic, though the statement
+// after it is what is quoted.
+func onTopic(cands []candidate) float64 {
+	best := cands[0]
+	for _, c := range cands[1:] {
+		if c.score > best.score {
+			best = c
+		}
+	}
+	return best.answerability()
 }
 
 // neighborCoverage is the best coverage of the sentences just before and

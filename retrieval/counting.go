@@ -1,0 +1,133 @@
+package retrieval
+
+import (
+	"regexp"
+	"strings"
+)
+
+// "How many soldiers would be sent?" is not answered by "Six cartels were
+// designated": the sentence has a number, but it counts something else.
+// The picker's cue sees only the number; countedNoun and countsNoun let Ask
+// hedge such a sentence instead of quoting it as the answer.
+
+var howManyNoun = regexp.MustCompile(`(?i)\bhow many\s+([\p{L}'’-]+)`)
+
+// vagueCounts are words after "how many" that name no countable thing the
+// sentence must repeat ("how many people died": "345 pilgrims were killed").
+var vagueCounts = toSet("people", "ppl", "persons", "person", "of", "times", "more", "other", "others",
+	"were", "was", "are", "is", "did", "do", "does", "have", "has", "had", "will", "would", "could", "can",
+	"got", "get", "in", "at", "total", "individuals", "humans", "ones", "kinds", "types")
+
+// countedNoun is the stem of the word a "how many" question counts, or ""
+// when it counts nothing the answer must name.
+func countedNoun(q string) string {
+	m := howManyNoun.FindStringSubmatch(q)
+	if m == nil {
+		return ""
+	}
+	w := strings.ToLower(m[1])
+	if vagueCounts[w] || stopWords[w] || strings.HasSuffix(w, "ed") || len(w) < 3 {
+		return ""
+	}
+	return stem(w)
+}
+
+// givesQuantity reports whether candidate c can answer a "how many/much/
+// long" question: it holds a number the question does not, a number that
+// counts what "how many N" counts, a span of time for "how long".
+func (ix *Index) givesQuantity(q string, c candidate) bool {
+	if !c.cue {
+		return false
+	}
+	if noun := countedNoun(q); noun != "" && !ix.countsNoun(c.sentence, noun) {
+		return false
+	}
+	if howLong.MatchString(q) && !durationPattern.MatchString(ix.sentenceText(c.sentence)) {
+		return false
+	}
+	return true
+}
+
+var (
+	howLong         = regexp.MustCompile(`(?i)\bhow long\b`)
+	durationPattern = regexp.MustCompile(`(?i)\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century|overnight|since|until|from .* to|seasons?|games|matches|rest of|terms?|indefinitely|life|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|ft)\b|\b(1[0-9]{3}|20[0-9]{2})\b`)
+)
+
+// countsNoun reports whether sentence g counts what the question counts: a
+// number at most countReach words before the noun or a word of its family
+// ("nearly 3,500 retail stores").
+func (ix *Index) countsNoun(g int, noun string) bool {
+	ws := words(ix.sentenceText(g))
+	for i, w := range ws {
+		if t := stem(w); t != noun && !sameFamily(t, noun) {
+			continue
+		}
+		for j := max(0, i-countReach); j < i; j++ {
+			if numberPattern.FindString(ws[j]) == ws[j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+const countReach = 4
+
+// "What did Trump say about the strikes?" is not answered by a sentence
+// about the strikes that does not name Trump: a stance is someone's.
+var stanceHolder = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+(.+?)\s+(?:think|thinks|thought|say|says|said|feel|feels|felt|want|wants|wanted|believe|believes|respond|responded|react|reacted|view|views|make|plan|plans|propose|proposes)\b`)
+
+// pronouns name a holder only through the text around them.
+var pronouns = toSet("he", "she", "they", "it", "we", "you", "i", "him", "her", "them", "himself", "herself", "themselves", "itself", "his", "its", "their", "people", "others", "other", "some")
+
+var firstPerson = toSet("i", "my", "me", "we", "our")
+
+// holderTerms are the stems of the words naming whose stance a question
+// asks for, or nil when it names no one ("what does she think").
+func holderTerms(q string) []string {
+	m := stanceHolder.FindStringSubmatch(q)
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, w := range words(m[1]) {
+		if stopWords[w] || pronouns[w] {
+			continue
+		}
+		out = append(out, stem(w))
+	}
+	return out
+}
+
+// namesHolder reports whether sentence g, or a sentence beside it in its
+// paragraph, names one of the holder's words, or speaks in the first
+// person, as an interviewee does, or the story's title names the holder
+// ("Wikinews interviews Simon Licen").
+func (ix *Index) namesHolder(g int, holder []string) bool {
+	near := ix.neighbourWords(g)
+	for _, w := range words(ix.stories[ix.sentences[g].story].Title) {
+		near[w] = true
+	}
+	for _, w := range words(ix.sentenceText(g)) {
+		if firstPerson[w] {
+			return true
+		}
+		near[w] = true
+	}
+	for w := range near {
+		t := stem(w)
+		for _, h := range holder {
+			if t == h || sameFamily(t, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// interrogative reports whether a sentence is itself a question, as an
+// interviewer's are: it asks, it does not state an answer.
+func interrogative(s string) bool {
+	s = strings.TrimRight(s, " \"'”’)")
+	return strings.HasSuffix(s, "?")
+}

@@ -1,0 +1,145 @@
+package retrieval
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+func TestCountedNoun(t *testing.T) {
+	for q, want := range map[string]string{
+		"how many soldiers would be sent to mexico": stem("soldiers"),
+		"How many cartels were designated?":         stem("cartels"),
+		"how many people died":                      "",
+		"how many ppl died in the stampede":         "",
+		"how many were wounded":                     "",
+		"how many died":                             "",
+		"when was it published":                     "",
+	} {
+		if got := countedNoun(q); got != want {
+			t.Errorf("countedNoun(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// A number that counts something else is not the answer to "how many":
+// the sentence is at most the closest the story comes.
+func TestHowManyWantsWhatItCounts(t *testing.T) {
+	body := "Six Mexican cartels were designated as terrorist organisations in February by the administration.\n\n" +
+		"The army said 1,500 troops would guard the border with Mexico from March."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("cartels", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"how many cartels were designated as terrorist organisations": "Six",
+		"how many troops would guard the border":                      "1,500",
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != OutcomeAnswer || !strings.Contains(a.Citations[0].Quote, want) {
+			t.Errorf("%q: %s %q, want an answer holding %q", q, a.Outcome, a.Text, want)
+		}
+	}
+	a, err := ix.Ask(context.Background(), "how many cartels were sent to guard the border")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome == OutcomeAnswer && !strings.Contains(a.Citations[0].Quote, "cartels") {
+		t.Errorf("answered confidently from a sentence that counts something else: %q", a.Text)
+	}
+	a, err = ix.Ask(context.Background(), "how many soldiers were designated as terrorist organisations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome == OutcomeAnswer {
+		t.Errorf("answered confidently though no sentence counts soldiers: %q", a.Text)
+	}
+}
+
+// An interviewer's question repeats the reader's words; the answer is the
+// statement after it.
+func TestQuestionSentencesAreNotAnswers(t *testing.T) {
+	body := "Why did you decide to run for mayor of the town?\n\n" +
+		"I decided to run because the library had closed and nobody else would reopen it."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("interview", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "why did you decide to run for mayor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "library") {
+		t.Errorf("first quote is not the statement: %+v", a)
+	}
+	if !interrogative(`He asked, "Why now?"`) || interrogative("He did not say why.") {
+		t.Error("interrogative misreads a sentence")
+	}
+}
+
+func TestHolderTerms(t *testing.T) {
+	for q, want := range map[string]string{
+		"what did trump himself say about the strikes": stem("trump"),
+		"what does the labour party think about it":    stem("labour") + " " + stem("party"),
+		"what does she think about moving the cup":     "",
+		"who backs the strikes":                        "",
+	} {
+		if got := strings.Join(holderTerms(q), " "); got != want {
+			t.Errorf("holderTerms(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// A stance is someone's: a sentence about the topic that names no one
+// who holds it is the closest the story comes, not the answer.
+func TestStanceWantsItsHolder(t *testing.T) {
+	body := "The council voted on Tuesday to close the old bridge to traffic for repairs.\n\n" +
+		"Mayor Jane Ortiz said closing the bridge was the only safe choice."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("bridge", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "what does ortiz think about closing the bridge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeAnswer || !strings.Contains(a.Citations[0].Quote, "Ortiz") {
+		t.Errorf("the holder's words: %s %q", a.Outcome, a.Text)
+	}
+	a, err = ix.Ask(context.Background(), "what does the governor think about the council closing the old bridge to traffic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome == OutcomeAnswer {
+		t.Errorf("answered confidently though no sentence gives the governor's view: %q", a.Text)
+	}
+}
+
+// "How long" wants a span and "how much" a number: a sentence with
+// neither is at most the closest the story comes.
+func TestQuantityQuestionsWantAQuantity(t *testing.T) {
+	body := "Estimates suggest 8000 migrants may be currently at sea in the region.\n\n" +
+		"Smugglers transport migrants along routes that have changed since the crackdown.\n\n" +
+		"The boat had drifted at sea for three weeks before it was found."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("boats", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, wantAnswer := range map[string]bool{
+		"how long had the boat drifted at sea":                                true,
+		"how much do smugglers charge to transport migrants along the routes": false,
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (a.Outcome == OutcomeAnswer) != wantAnswer {
+			t.Errorf("%q: %s %q, want answered %v", q, a.Outcome, a.Text, wantAnswer)
+		}
+	}
+}
