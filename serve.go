@@ -22,6 +22,7 @@ import (
 	"storybot/config"
 	"storybot/metrics"
 	"storybot/retrieval"
+	"storybot/storage"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -50,12 +51,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
-	return serve(ctx, cfg, log, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
+	return serve(ctx, cfg, log, getenv, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
 }
 
 // serve runs the bot until ctx ends. newSession makes the Discord session
 // (tests point it at a fake Discord); the token never passes through here.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession func() (*discordgo.Session, error)) error {
+// getenv reads the storage salt (STORYBOT_STORAGE_SALT).
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, newSession func() (*discordgo.Session, error)) error {
 	m := metrics.New()
 	// Everything serve starts ends with this, even when serve returns
 	// early; the goroutines are waited for below.
@@ -130,7 +132,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 		}
 	}()
 
+	mem, closeStorage, err := openMemory(ctx, cfg, log, getenv, m)
+	if err != nil {
+		return err
+	}
+	// After the bot has drained (the deferred shutdown below runs first):
+	// the answers it gave are queued by then, and written here.
+	defer closeStorage()
+
 	b, err := bot.New(bot.Config{
+		Memory:           mem,
 		Library:          l,
 		Reload:           reload,
 		Metrics:          m,
@@ -187,3 +198,43 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 // The bot reports lost replies and recovered panics through this optional
 // interface; make sure production metrics keep providing it.
 var _ bot.FailureMetrics = (*metrics.Metrics)(nil)
+
+// openMemory opens the database for the bot (SQLite in data_dir, or
+// PostgreSQL), wires its health into /readyz and starts pruning on a
+// goroutine that closeStorage stops and waits for. Without a database the bot keeps nothing, and
+// says so. closeStorage flushes what is queued; call it once the bot has
+// stopped.
+func openMemory(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, m *metrics.Metrics) (mem *bot.Memory, closeStorage func(), err error) {
+	st, err := app.OpenStorage(ctx, cfg, getenv, log, m)
+	if errors.Is(err, app.ErrNoStorage) {
+		log.Warn("no question log, votes or stored answers: " + err.Error())
+		return nil, func() {}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("storage opened", "database", st.DB.Name(), "shared", st.Shared, "retention_days", cfg.Storage.RetentionDays)
+	m.SetDegraded(st.Writer.Healthy)
+	mem = &bot.Memory{Store: st.DB, Writer: st.Writer, Users: st.Users}
+	if st.Shared {
+		perMinute := cfg.Limits.PerUserPerMinute
+		if perMinute == 0 {
+			perMinute = bot.DefaultPerUserPerMinute
+		}
+		mem.Questions = &storage.Limiter{Store: st.DB, Limit: perMinute, Window: time.Minute}
+		mem.Actions = &storage.Limiter{Store: st.DB, Limit: bot.ActionsPerQuestion * perMinute, Window: time.Minute}
+	}
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		storage.RunPruning(pruneCtx, st.DB, st.Retention, 0, log)
+	}()
+	return mem, func() {
+		stopPruning()
+		<-pruned
+		if err := st.Close(); err != nil {
+			log.Warn("storage closed with rows unwritten", "err", err)
+		}
+	}, nil
+}

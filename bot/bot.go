@@ -81,6 +81,9 @@ type Config struct {
 	// (type 5) and edits the answer in later. Default 1s; at most 2.5s,
 	// since Discord drops interactions not acknowledged within 3s.
 	DeferAfter time.Duration
+	// Memory keeps the question log, the answers and the votes in a
+	// database; nil keeps nothing.
+	Memory *Memory
 }
 
 // Defaults for Config.
@@ -89,9 +92,9 @@ const (
 	DefaultConcurrency      = 8
 	DefaultDeferAfter       = time.Second
 	maxDeferAfter           = 2500 * time.Millisecond
-	// actionsPerQuestion sizes the budget of /sources and button presses:
+	// ActionsPerQuestion sizes the budget of /sources and button presses:
 	// an answer has three buttons, and a look at the sources is cheap.
-	actionsPerQuestion = 4
+	ActionsPerQuestion = 4
 )
 
 // How long work may take once acknowledged. An interaction token is valid
@@ -158,7 +161,7 @@ func New(cfg Config) (*Bot, error) {
 		lib:      cfg.Library,
 		metrics:  m,
 		limiter:  newRateLimiter(cfg.PerUserPerMinute, defaultMaxUsers),
-		actions:  newRateLimiter(actionsPerQuestion*cfg.PerUserPerMinute, defaultMaxUsers),
+		actions:  newRateLimiter(ActionsPerQuestion*cfg.PerUserPerMinute, defaultMaxUsers),
 		gate:     newGate(cfg.Concurrency),
 		feedback: newFeedbackBook(defaultFeedbackAnswers),
 		fatal:    make(chan struct{}),

@@ -116,6 +116,16 @@ func (c *call) onFeedback(customID string) {
 		return
 	}
 	res := c.b.feedback.vote(key, c.userID(), up)
+	if stored, ok := c.storedVote(key, up); ok {
+		// The database's count is the one all replicas share, and it
+		// survives restarts: it decides.
+		res.counted, res.changed, res.up, res.down = stored.Counted, stored.Changed, stored.Up, stored.Down
+		if res.question == "" {
+			if a, ok := c.storedAnswer(key); ok {
+				res.question, res.version = a.Question, a.IndexVersion
+			}
+		}
+	}
 	thumb := "👎"
 	if up {
 		thumb = "👍"
