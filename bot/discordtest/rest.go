@@ -60,9 +60,13 @@ type Request struct {
 	Status int
 }
 
-// Decode unmarshals the JSON body into v.
+// Decode unmarshals the JSON body (a multipart body's payload_json) into v.
 func (r Request) Decode(v any) error {
-	if err := json.Unmarshal(r.Body, v); err != nil {
+	body, err := r.JSON()
+	if err != nil {
+		return fmt.Errorf("discordtest: decode %s %s body: %w", r.Method, r.Path, err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("discordtest: decode %s %s body: %w", r.Method, r.Path, err)
 	}
 	return nil
