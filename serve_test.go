@@ -199,8 +199,8 @@ func TestServeHTTPRegistersBeforeReady(t *testing.T) {
 		}
 	}
 	waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
-	if len(fake.Commands("")) != 4 {
-		t.Errorf("registered %d commands, want 4", len(fake.Commands("")))
+	if len(fake.Commands("")) != 5 {
+		t.Errorf("registered %d commands, want 5", len(fake.Commands("")))
 	}
 	for _, err := range fake.SpecErrors() {
 		t.Error(err)

@@ -118,7 +118,8 @@ var commandHandlers = map[string]func(c *call, data discordgo.ApplicationCommand
 			c.sources()
 		}
 	},
-	cmdReload: func(c *call, _ discordgo.ApplicationCommandInteractionData) { c.reload() },
+	cmdReload:   func(c *call, _ discordgo.ApplicationCommandInteractionData) { c.reload() },
+	cmdInsights: (*call).insights,
 }
 
 // buttonHandlers dispatches button presses by custom_id prefix.

@@ -1,10 +1,12 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"image/png"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" for the test schema
 
 	"storybot/bot"
@@ -203,4 +206,64 @@ func TestMemorySurvivesRestart(t *testing.T) {
 			t.Errorf("Show passages after the restart: %s", preq.Body)
 		}
 	})
+}
+
+// TestInsightsCommand: /insights is for moderators only, answers
+// privately, and shows the declined questions and the 👎 from the real
+// question log with the chart attached as a PNG (multipart, as Discord
+// takes files).
+func TestInsightsCommand(t *testing.T) {
+	lib := folderLibrary(t, writeStories(t), &countingEmbedder{})
+	path := filepath.Join(t.TempDir(), storage.SQLiteFile)
+	db, err := storage.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e := start(t, bot.Config{Library: lib, Memory: memoryOn(t, db), GuildIDs: []string{guild}})
+	m, _ := e.final(e.ask("When did the Harbor Bridge reopen?", member))
+	e.final(e.ask("What is the airspeed of an unladen swallow?", member))
+	e.final(e.ask("what is the airspeed of an unladen swallow", member))
+	e.callback(e.dispatch(e.f.Button(buttonWithPrefix(t, m, "fb:down:"), m, member)))
+	waitRows(t, db, 3)
+
+	_, cb := e.callback(e.dispatch(e.f.SlashCommand("insights", nil, member)))
+	if cb.Data.Flags&64 == 0 || !strings.Contains(cb.Data.Content, "Only moderators") {
+		t.Errorf("a member's /insights: %+v", cb)
+	}
+
+	days := []*discordgo.ApplicationCommandInteractionDataOption{{Name: "days", Type: discordgo.ApplicationCommandOptionInteger, Value: 3.0}}
+	p := e.dispatch(e.f.SlashCommand("insights", days, moderator))
+	if _, cb := e.callback(p); cb.Type != 5 || cb.Data.Flags&64 == 0 {
+		t.Errorf("/insights is not deferred privately: %+v", cb)
+	}
+	msg, req := e.final(p)
+	if !strings.HasPrefix(req.Header.Get("Content-Type"), "multipart/form-data") {
+		t.Errorf("the chart was not uploaded as a file: %s", req.Header.Get("Content-Type"))
+	}
+	em := answerEmbed(t, msg)
+	if !strings.Contains(em.Description, "3 questions in the last 3 days") {
+		t.Errorf("description %q", em.Description)
+	}
+	if len(em.Fields) != 2 || !strings.Contains(em.Fields[0].Value, "2× ") || !strings.Contains(em.Fields[0].Value, "swallow") ||
+		!strings.Contains(em.Fields[1].Value, "1 👎 0 👍 When did the Harbor Bridge reopen?") {
+		t.Errorf("fields %+v", em.Fields)
+	}
+	if em.Image == nil || em.Image.URL != "attachment://insights.png" || len(msg.Attachments) != 1 {
+		t.Fatalf("image %+v, attachments %+v", em.Image, msg.Attachments)
+	}
+	data, ok := e.f.Attachment(msg.Attachments[0].URL)
+	if !ok {
+		t.Fatal("attachment bytes not kept")
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("the chart is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 200 || b.Dy() < 100 {
+		t.Errorf("chart of %v", b)
+	}
+	if msg.Flags&discordgo.MessageFlagsEphemeral == 0 {
+		t.Error("the insights are not ephemeral")
+	}
 }
