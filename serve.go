@@ -132,18 +132,24 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		}
 	}()
 
-	mem, closeStorage, err := openMemory(ctx, cfg, log, getenv, m)
+	mem, kept, closeStorage, err := openMemory(ctx, cfg, log, getenv, m)
 	if err != nil {
 		return err
 	}
 	// After the bot has drained (the deferred shutdown below runs first):
 	// the answers it gave are queued by then, and written here.
 	defer closeStorage()
+	var reloadReplicas func(context.Context) ([]bot.ReplicaReload, error)
+	if kept != nil && kept.Shared {
+		reloadReplicas = shareReloads(ctx, kept, rl, l, log)
+		defer reloadReplicas(nil) // stops listening, before the database closes
+	}
 
 	b, err := bot.New(bot.Config{
 		Memory:           mem,
 		Library:          l,
 		Reload:           reload,
+		ReloadReplicas:   reloadReplicas,
 		Metrics:          m,
 		Log:              log,
 		ApplicationID:    cfg.Discord.ApplicationID,
@@ -204,14 +210,14 @@ var _ bot.FailureMetrics = (*metrics.Metrics)(nil)
 // goroutine that closeStorage stops and waits for. Without a database the bot keeps nothing, and
 // says so. closeStorage flushes what is queued; call it once the bot has
 // stopped.
-func openMemory(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, m *metrics.Metrics) (mem *bot.Memory, closeStorage func(), err error) {
-	st, err := app.OpenStorage(ctx, cfg, getenv, log, m)
+func openMemory(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, m *metrics.Metrics) (mem *bot.Memory, st *app.Storage, closeStorage func(), err error) {
+	st, err = app.OpenStorage(ctx, cfg, getenv, log, m)
 	if errors.Is(err, app.ErrNoStorage) {
 		log.Warn("no question log, votes or stored answers: " + err.Error())
-		return nil, func() {}, nil
+		return nil, nil, func() {}, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	log.Info("storage opened", "database", st.DB.Name(), "shared", st.Shared, "retention_days", cfg.Storage.RetentionDays)
 	m.SetDegraded(st.Writer.Healthy)
@@ -230,11 +236,46 @@ func openMemory(ctx context.Context, cfg *config.Config, log *slog.Logger, geten
 		defer close(pruned)
 		storage.RunPruning(pruneCtx, st.DB, st.Retention, 0, log)
 	}()
-	return mem, func() {
+	return mem, st, func() {
 		stopPruning()
 		<-pruned
 		if err := st.Close(); err != nil {
 			log.Warn("storage closed with rows unwritten", "err", err)
 		}
 	}, nil
+}
+
+// shareReloads makes /reload reach every replica on the database (LISTEN/
+// NOTIFY): this replica listens for the others' reloads, runs them through
+// its one reloader, and answers with its index version. The function it
+// returns asks the others and collects their answers; called with a nil
+// context it stops listening and waits for the listener.
+func shareReloads(ctx context.Context, st *app.Storage, rl *app.Reloader, lib *retrieval.Library, log *slog.Logger) func(context.Context) ([]bot.ReplicaReload, error) {
+	reps := app.NewReplicas(st.DB, rl.Reload, func() string { return lib.Current().Version() }, log)
+	listenCtx, stop := context.WithCancel(ctx)
+	done, ready := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		reps.Run(listenCtx, ready)
+	}()
+	select {
+	case <-ready:
+		log.Info("listening for reloads on other replicas", "replica", reps.ID)
+	case <-time.After(5 * time.Second):
+		log.Warn("not yet listening for reloads on other replicas; still trying", "replica", reps.ID)
+	case <-ctx.Done():
+	}
+	return func(ctx context.Context) ([]bot.ReplicaReload, error) {
+		if ctx == nil {
+			stop()
+			<-done
+			return nil, nil
+		}
+		res, err := reps.ReloadOthers(ctx, app.DefaultCollect)
+		out := make([]bot.ReplicaReload, len(res))
+		for i, r := range res {
+			out[i] = bot.ReplicaReload{Replica: r.Replica, Version: r.Version, Err: r.Err}
+		}
+		return out, err
+	}
 }

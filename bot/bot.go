@@ -61,7 +61,10 @@ type Config struct {
 	// counting and logging the reload itself (the bot does neither); a
 	// reload already running is joined. Nil means /reload answers that
 	// reloading is not configured.
-	Reload  func(ctx context.Context) (retrieval.ReloadReport, error)
+	Reload func(ctx context.Context) (retrieval.ReloadReport, error)
+	// ReloadReplicas, when set, asks every other replica to reload after
+	// this one did, and returns what each reported within a short while.
+	ReloadReplicas func(ctx context.Context) ([]ReplicaReload, error)
 	Metrics Metrics
 	// Log receives JSON-friendly structured logs. Nil discards them.
 	Log *slog.Logger
@@ -84,6 +87,13 @@ type Config struct {
 	// Memory keeps the question log, the answers and the votes in a
 	// database; nil keeps nothing.
 	Memory *Memory
+}
+
+// ReplicaReload is what another replica's reload did.
+type ReplicaReload struct {
+	Replica, Version string
+	// Err is why it failed ("" when it worked).
+	Err string
 }
 
 // Defaults for Config.

@@ -3,16 +3,20 @@ package bot_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"storybot/app"
 	"storybot/bot"
 	"storybot/bot/discordtest"
+	"storybot/retrieval"
 	"storybot/storage"
 )
 
@@ -193,5 +197,79 @@ func TestTwoReplicasShareOnePostgres(t *testing.T) {
 	in := waitRows(t, db, 1+3+4)
 	if in.Total() != 8 {
 		t.Errorf("%d questions logged, want 8 (1 + 3 allowed + 4 during the outage)", in.Total())
+	}
+}
+
+// TestReloadReachesEveryReplica: a /reload on A reloads B too, through
+// PostgreSQL's LISTEN/NOTIFY: B serves the new index within 2 s, and A's
+// reply names B's result and index version.
+func TestReloadReachesEveryReplica(t *testing.T) {
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		t.Skip(postgresEnv + " is not set (a postgres:// URL of a database the tests may create schemas in); .ci/run sets it")
+	}
+	connURL := testSchema(t, base)
+	dir := writeStories(t)
+	type replica struct {
+		e    *env
+		lib  *retrieval.Library
+		reps *app.Replicas
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	newReplica := func() replica {
+		db, err := storage.OpenPostgres(context.Background(), connURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		lib := folderLibrary(t, dir, &countingEmbedder{})
+		reload := reloadFrom(lib, dir)
+		reps := app.NewReplicas(db, func(ctx context.Context, _ string) (retrieval.ReloadReport, error) { return reload(ctx) },
+			func() string { return lib.Current().Version() }, slog.New(slog.DiscardHandler))
+		ready := make(chan struct{})
+		wg.Add(1)
+		go func() { defer wg.Done(); reps.Run(ctx, ready) }()
+		select {
+		case <-ready:
+		case <-waitCtx(t).Done():
+			t.Fatal("replica never listened")
+		}
+		others := func(ctx context.Context) ([]bot.ReplicaReload, error) {
+			res, err := reps.ReloadOthers(ctx, app.DefaultCollect)
+			var out []bot.ReplicaReload
+			for _, r := range res {
+				out = append(out, bot.ReplicaReload{Replica: r.Replica, Version: r.Version, Err: r.Err})
+			}
+			return out, err
+		}
+		e := start(t, bot.Config{Library: lib, Reload: reload, ReloadReplicas: others})
+		return replica{e, lib, reps}
+	}
+	a, b := newReplica(), newReplica()
+	before := b.lib.Current().Version()
+
+	story := "---\nid: delta\ntitle: Ferry service resumes\npublisher: Bay Times\nyear: 2025\n---\nThe ferry to Gull Island resumed service on Friday with two new boats.\n"
+	if err := os.WriteFile(filepath.Join(dir, "delta.md"), []byte(story), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := a.e.dispatch(a.e.f.SlashCommand("reload", nil, moderator))
+	asked := time.Now()
+	for b.lib.Current().Version() == before {
+		if time.Since(asked) > 2*time.Second {
+			t.Fatalf("B still serves %s 2 s after the /reload on A", before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("B serves the new index %v after the /reload on A", time.Since(asked).Round(time.Millisecond))
+	m, _ := b.e.final(b.e.ask("When did the ferry to Gull Island resume service?", member))
+	if !strings.Contains(answerEmbed(t, m).Description, "Friday") {
+		t.Errorf("B after the reload: %q", answerEmbed(t, m).Description)
+	}
+	reply, _ := a.e.final(p)
+	if !strings.Contains(reply.Content, "1 other replica") || !strings.Contains(reply.Content, b.reps.ID) ||
+		!strings.Contains(reply.Content, b.lib.Current().Version()) {
+		t.Errorf("A's reply does not report B's reload: %q", reply.Content)
 	}
 }
