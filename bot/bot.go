@@ -65,7 +65,7 @@ type Config struct {
 	// ReloadReplicas, when set, asks every other replica to reload after
 	// this one did, and returns what each reported within a short while.
 	ReloadReplicas func(ctx context.Context) ([]ReplicaReload, error)
-	Metrics Metrics
+	Metrics        Metrics
 	// Log receives JSON-friendly structured logs. Nil discards them.
 	Log *slog.Logger
 	// GuildIDs, when set, register the commands in those guilds (instant)
