@@ -166,6 +166,15 @@ func (c *call) showPassages(customID string) {
 		notes = append(notes, "The stories were reloaded since this answer; these are the passages as they are now.")
 	}
 	if missing > 0 {
+		// Passages the stories no longer hold: the sentences the answer
+		// quoted were stored with it, on whichever replica answered.
+		if quoted := c.storedQuotes(ix, ids); quoted != nil {
+			embeds = fitEmbeds(append(embeds, quoted))
+			notes = append(notes, "Passages no longer in the stories are shown as quoted when the answer was given.")
+			missing = 0
+		}
+	}
+	if missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d of the cited passages %s no longer in the stories.", missing, plural(missing, "is", "are")))
 	}
 	c.log.Info("show passages", "index", version, "current", ix.Version(), "found", len(embeds), "missing", missing)

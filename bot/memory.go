@@ -7,6 +7,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -155,4 +157,39 @@ func (c *call) allowShared(l *storage.Limiter, kind string) (ok bool, wait time.
 	w := max(l.Window.Milliseconds(), 1)
 	end := (now.UnixMilli()/w + 1) * w
 	return false, time.UnixMilli(end).Sub(now)
+}
+
+// storedQuotes renders, from the stored answer of the message clicked, the
+// quoted sentences of the cited passages ix no longer has; nil when the
+// answer is not stored or quotes none of them.
+func (c *call) storedQuotes(ix *retrieval.Index, chunkIDs []string) *discordgo.MessageEmbed {
+	msg := c.i.Message
+	if msg == nil || msg.InteractionMetadata == nil {
+		return nil
+	}
+	a, ok := c.storedAnswer(msg.InteractionMetadata.ID)
+	if !ok {
+		return nil
+	}
+	gone := map[string]bool{}
+	for _, id := range chunkIDs {
+		if _, ok := ix.Passage(id); !ok {
+			gone[id] = true
+		}
+	}
+	var lines []string
+	for _, ct := range a.Citations {
+		if gone[ct.ChunkID] {
+			lines = append(lines, fmt.Sprintf("[%d] %s (%s, paragraph %d, sentence %d)",
+				ct.N, EscapeMarkdown(flatten(ct.Quote)), EscapeMarkdown(flatten(ct.Story)), ct.Paragraph, ct.Sentence))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return &discordgo.MessageEmbed{
+		Title:       "As quoted when answered",
+		Description: truncate(strings.Join(lines, "\n"), maxEmbedDescription),
+		Color:       colorDecline,
+	}
 }

@@ -267,3 +267,34 @@ func TestInsightsCommand(t *testing.T) {
 		t.Error("the insights are not ephemeral")
 	}
 }
+
+// TestShowPassagesAfterTheStoryChanged: once a reload removed a cited
+// passage, "Show passages" shows the sentence as the stored answer quoted
+// it, instead of only saying it is gone.
+func TestShowPassagesAfterTheStoryChanged(t *testing.T) {
+	dir := writeStories(t)
+	lib := folderLibrary(t, dir, &countingEmbedder{})
+	db, err := storage.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), storage.SQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e := start(t, bot.Config{Library: lib, Reload: reloadFrom(lib, dir), Memory: memoryOn(t, db)})
+	p := e.ask("How big is the library budget?", member)
+	old, _ := e.final(p)
+	waitRows(t, db, 1)
+	bravo := strings.Replace(testStories["bravo.md"], "four million dollars", "five million dollars", 1)
+	if err := os.WriteFile(filepath.Join(dir, "bravo.md"), []byte(bravo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.reloadResult(e.dispatch(e.f.SlashCommand("reload", nil, moderator)))
+	req, err := e.f.WaitFor(waitCtx(t), forToken(e.dispatch(e.f.Button(buttonWithPrefix(t, old, "passages:"), old, member)).Token(), discordtest.RouteCallback))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(req.Body)
+	if !strings.Contains(body, "As quoted when answered") || !strings.Contains(body, "four million dollars") ||
+		strings.Contains(body, "no longer in the stories.\"") {
+		t.Errorf("Show passages after the change: %s", body)
+	}
+}
