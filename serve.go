@@ -195,10 +195,85 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 		defer cancel()
 		return errors.Join(b.Err(), b.Shutdown(drain))
 	}
-	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { discordUp.Store(true) })
-	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { discordUp.Store(true) })
-	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { discordUp.Store(false) })
-	return b.Run(ctx, s)
+	sessions, err := shardSessions(cfg.Discord, s, newSession)
+	if err != nil {
+		return err
+	}
+	// Ready once every shard is connected.
+	var up atomic.Int64
+	for _, s := range sessions {
+		var connected atomic.Bool
+		set := func(on bool) {
+			if connected.Swap(on) != on {
+				if on {
+					up.Add(1)
+				} else {
+					up.Add(-1)
+				}
+			}
+			discordUp.Store(up.Load() == int64(len(sessions)))
+		}
+		s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { set(true) })
+		s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { set(true) })
+		s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { set(false) })
+	}
+	if len(sessions) == 1 {
+		return b.Run(ctx, s)
+	}
+	log.Info("gateway sharded", "shard_count", sessions[0].ShardCount, "shards", len(sessions))
+	errs := make(chan error, len(sessions))
+	for _, s := range sessions {
+		go func() { errs <- b.Run(ctx, s) }()
+	}
+	var all []error
+	for range sessions {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+			stopServing() // one shard failing stops them all
+		}
+	}
+	return errors.Join(all...)
+}
+
+// shardSessions makes the gateway sessions this process runs: first alone
+// when discord.shard_count is unset; otherwise one per shard of
+// discord.shard_ids (all shards when empty), with the count from the
+// config or, for "auto", from Discord's GET /gateway/bot.
+func shardSessions(d config.Discord, first *discordgo.Session, newSession func() (*discordgo.Session, error)) ([]*discordgo.Session, error) {
+	count := d.Shards()
+	if count < 0 {
+		return []*discordgo.Session{first}, nil
+	}
+	if count == 0 {
+		gb, err := first.GatewayBot()
+		if err != nil {
+			return nil, fmt.Errorf("discord.shard_count auto: ask Discord for its recommendation (GET /gateway/bot): %w", err)
+		}
+		count = max(gb.Shards, 1)
+	}
+	ids := d.ShardIDs
+	if len(ids) == 0 {
+		for i := range count {
+			ids = append(ids, i)
+		}
+	}
+	var out []*discordgo.Session
+	for i, id := range ids {
+		if id >= count {
+			return nil, fmt.Errorf("discord.shard_ids: shard %d, but discord.shard_count %s is %d shards", id, d.ShardCount, count)
+		}
+		s := first
+		if i > 0 {
+			var err error
+			if s, err = newSession(); err != nil {
+				return nil, fmt.Errorf("discord session for shard %d: %w", id, err)
+			}
+			s.Client.Timeout = first.Client.Timeout
+		}
+		s.ShardID, s.ShardCount = id, count
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // The bot reports lost replies and recovered panics through this optional

@@ -316,7 +316,7 @@ func (f *Fake) routes(mux *http.ServeMux) {
 	f.handle(mux, RouteGatewayBot, f.authed(func(*Request) Response {
 		return jsonResponse(http.StatusOK, map[string]any{
 			"url":    f.GatewayURL(),
-			"shards": 1,
+			"shards": max(f.cfg.Shards, 1),
 			"session_start_limit": map[string]any{
 				"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1,
 			},
