@@ -40,3 +40,18 @@ func TestShardSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestShardEnv(t *testing.T) {
+	env := map[string]string{"STORYBOT_DISCORD_SHARD_COUNT": "4", "STORYBOT_DISCORD_SHARD_IDS": "0, 2"}
+	c, err := Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Discord.Shards() != 4 || len(c.Discord.ShardIDs) != 2 || c.Discord.ShardIDs[1] != 2 {
+		t.Errorf("from the environment: %q %v", c.Discord.ShardCount, c.Discord.ShardIDs)
+	}
+	env["STORYBOT_DISCORD_SHARD_IDS"] = "0,x"
+	if _, err := Load("", func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "SHARD_IDS") {
+		t.Errorf("bad shard ids: %v", err)
+	}
+}
