@@ -6,16 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"storybot/app"
 	"storybot/config"
 	"storybot/insights"
-	"storybot/storage"
 )
 
 const insightsUsage = `Usage: storybot insights [--config FILE] [--since 7d] [--top 10] [--json|--csv] [--chart FILE.png]
@@ -55,7 +53,7 @@ func runInsights(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if err != nil {
 		return err
 	}
-	db, err := openStorage(ctx, cfg, false)
+	db, err := app.OpenDB(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
@@ -103,24 +101,4 @@ func parseSince(s string) (time.Duration, error) {
 		return 0, errors.New("want a period above zero and at most 3650d")
 	}
 	return d, nil
-}
-
-// openStorage opens the database the config chooses: PostgreSQL when
-// storage.postgres_url is set, else SQLite in data_dir. create says whether
-// a missing SQLite file may be made (the bot) or is an error (insights,
-// which would only find it empty).
-func openStorage(ctx context.Context, cfg *config.Config, create bool) (*storage.DB, error) {
-	if cfg.Storage.PostgresURL != "" {
-		return storage.OpenPostgres(ctx, cfg.Storage.PostgresURL)
-	}
-	if cfg.DataDir == "" {
-		return nil, errors.New("no question log: set data_dir (SQLite, one process) or storage.postgres_url (PostgreSQL, many replicas)")
-	}
-	path := filepath.Join(cfg.DataDir, storage.SQLiteFile)
-	if !create {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no question log at %s: the bot writes it once it runs with data_dir %s", path, cfg.DataDir)
-		}
-	}
-	return storage.OpenSQLite(ctx, path)
 }

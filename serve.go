@@ -22,6 +22,7 @@ import (
 	"storybot/config"
 	"storybot/metrics"
 	"storybot/retrieval"
+	"storybot/storage"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -50,12 +51,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
-	return serve(ctx, cfg, log, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
+	return serve(ctx, cfg, log, getenv, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
 }
 
 // serve runs the bot until ctx ends. newSession makes the Discord session
 // (tests point it at a fake Discord); the token never passes through here.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession func() (*discordgo.Session, error)) error {
+// getenv reads the storage salt (STORYBOT_STORAGE_SALT).
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, newSession func() (*discordgo.Session, error)) error {
 	m := metrics.New()
 	// Everything serve starts ends with this, even when serve returns
 	// early; the goroutines are waited for below.
@@ -130,9 +132,24 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 		}
 	}()
 
+	mem, kept, closeStorage, err := openMemory(ctx, cfg, log, getenv, m)
+	if err != nil {
+		return err
+	}
+	// After the bot has drained (the deferred shutdown below runs first):
+	// the answers it gave are queued by then, and written here.
+	defer closeStorage()
+	var reloadReplicas func(context.Context) ([]bot.ReplicaReload, error)
+	if kept != nil && kept.Shared {
+		reloadReplicas = shareReloads(ctx, kept, rl, l, log)
+		defer reloadReplicas(nil) // stops listening, before the database closes
+	}
+
 	b, err := bot.New(bot.Config{
+		Memory:           mem,
 		Library:          l,
 		Reload:           reload,
+		ReloadReplicas:   reloadReplicas,
 		Metrics:          m,
 		Log:              log,
 		ApplicationID:    cfg.Discord.ApplicationID,
@@ -178,12 +195,162 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, newSession
 		defer cancel()
 		return errors.Join(b.Err(), b.Shutdown(drain))
 	}
-	s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { discordUp.Store(true) })
-	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { discordUp.Store(true) })
-	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { discordUp.Store(false) })
-	return b.Run(ctx, s)
+	sessions, err := shardSessions(cfg.Discord, s, newSession)
+	if err != nil {
+		return err
+	}
+	// Ready once every shard is connected.
+	var up atomic.Int64
+	for _, s := range sessions {
+		var connected atomic.Bool
+		set := func(on bool) {
+			if connected.Swap(on) != on {
+				if on {
+					up.Add(1)
+				} else {
+					up.Add(-1)
+				}
+			}
+			discordUp.Store(up.Load() == int64(len(sessions)))
+		}
+		s.AddHandler(func(*discordgo.Session, *discordgo.Ready) { set(true) })
+		s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { set(true) })
+		s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { set(false) })
+	}
+	if len(sessions) == 1 {
+		return b.Run(ctx, s)
+	}
+	log.Info("gateway sharded", "shard_count", sessions[0].ShardCount, "shards", len(sessions))
+	errs := make(chan error, len(sessions))
+	for _, s := range sessions {
+		go func() { errs <- b.Run(ctx, s) }()
+	}
+	var all []error
+	for range sessions {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+			stopServing() // one shard failing stops them all
+		}
+	}
+	return errors.Join(all...)
+}
+
+// shardSessions makes the gateway sessions this process runs: first alone
+// when discord.shard_count is unset; otherwise one per shard of
+// discord.shard_ids (all shards when empty), with the count from the
+// config or, for "auto", from Discord's GET /gateway/bot.
+func shardSessions(d config.Discord, first *discordgo.Session, newSession func() (*discordgo.Session, error)) ([]*discordgo.Session, error) {
+	count := d.Shards()
+	if count < 0 {
+		return []*discordgo.Session{first}, nil
+	}
+	if count == 0 {
+		gb, err := first.GatewayBot()
+		if err != nil {
+			return nil, fmt.Errorf("discord.shard_count auto: ask Discord for its recommendation (GET /gateway/bot): %w", err)
+		}
+		count = max(gb.Shards, 1)
+	}
+	ids := d.ShardIDs
+	if len(ids) == 0 {
+		for i := range count {
+			ids = append(ids, i)
+		}
+	}
+	var out []*discordgo.Session
+	for i, id := range ids {
+		if id >= count {
+			return nil, fmt.Errorf("discord.shard_ids: shard %d, but discord.shard_count %s is %d shards", id, d.ShardCount, count)
+		}
+		s := first
+		if i > 0 {
+			var err error
+			if s, err = newSession(); err != nil {
+				return nil, fmt.Errorf("discord session for shard %d: %w", id, err)
+			}
+			s.Client.Timeout = first.Client.Timeout
+		}
+		s.ShardID, s.ShardCount = id, count
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // The bot reports lost replies and recovered panics through this optional
 // interface; make sure production metrics keep providing it.
 var _ bot.FailureMetrics = (*metrics.Metrics)(nil)
+
+// openMemory opens the database for the bot (SQLite in data_dir, or
+// PostgreSQL), wires its health into /readyz and starts pruning on a
+// goroutine that closeStorage stops and waits for. Without a database the bot keeps nothing, and
+// says so. closeStorage flushes what is queued; call it once the bot has
+// stopped.
+func openMemory(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, m *metrics.Metrics) (mem *bot.Memory, st *app.Storage, closeStorage func(), err error) {
+	st, err = app.OpenStorage(ctx, cfg, getenv, log, m)
+	if errors.Is(err, app.ErrNoStorage) {
+		log.Warn("no question log, votes or stored answers: " + err.Error())
+		return nil, nil, func() {}, nil
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log.Info("storage opened", "database", st.DB.Name(), "shared", st.Shared, "retention_days", cfg.Storage.RetentionDays)
+	m.SetDegraded(st.Writer.Healthy)
+	mem = &bot.Memory{Store: st.DB, Writer: st.Writer, Users: st.Users}
+	if st.Shared {
+		perMinute := cfg.Limits.PerUserPerMinute
+		if perMinute == 0 {
+			perMinute = bot.DefaultPerUserPerMinute
+		}
+		mem.Questions = &storage.Limiter{Store: st.DB, Limit: perMinute, Window: time.Minute}
+		mem.Actions = &storage.Limiter{Store: st.DB, Limit: bot.ActionsPerQuestion * perMinute, Window: time.Minute}
+	}
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		storage.RunPruning(pruneCtx, st.DB, st.Retention, 0, log)
+	}()
+	return mem, st, func() {
+		stopPruning()
+		<-pruned
+		if err := st.Close(); err != nil {
+			log.Warn("storage closed with rows unwritten", "err", err)
+		}
+	}, nil
+}
+
+// shareReloads makes /reload reach every replica on the database (LISTEN/
+// NOTIFY): this replica listens for the others' reloads, runs them through
+// its one reloader, and answers with its index version. The function it
+// returns asks the others and collects their answers; called with a nil
+// context it stops listening and waits for the listener.
+func shareReloads(ctx context.Context, st *app.Storage, rl *app.Reloader, lib *retrieval.Library, log *slog.Logger) func(context.Context) ([]bot.ReplicaReload, error) {
+	reps := app.NewReplicas(st.DB, rl.Reload, func() string { return lib.Current().Version() }, log)
+	listenCtx, stop := context.WithCancel(ctx)
+	done, ready := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		reps.Run(listenCtx, ready)
+	}()
+	select {
+	case <-ready:
+		log.Info("listening for reloads on other replicas", "replica", reps.ID)
+	case <-time.After(5 * time.Second):
+		log.Warn("not yet listening for reloads on other replicas; still trying", "replica", reps.ID)
+	case <-ctx.Done():
+	}
+	return func(ctx context.Context) ([]bot.ReplicaReload, error) {
+		if ctx == nil {
+			stop()
+			<-done
+			return nil, nil
+		}
+		res, err := reps.ReloadOthers(ctx, app.DefaultCollect)
+		out := make([]bot.ReplicaReload, len(res))
+		for i, r := range res {
+			out[i] = bot.ReplicaReload{Replica: r.Replica, Version: r.Version, Err: r.Err}
+		}
+		return out, err
+	}
+}

@@ -46,7 +46,7 @@ func TestServeEndToEnd(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, func() (*discordgo.Session, error) {
+		done <- serve(ctx, cfg, log, noEnv, func() (*discordgo.Session, error) {
 			s, err := fake.NewSession("Bot " + token)
 			if s != nil {
 				s.ShouldReconnectOnError = false
@@ -177,7 +177,7 @@ func TestServeHTTPRegistersBeforeReady(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, func() (*discordgo.Session, error) {
+		done <- serve(ctx, cfg, log, noEnv, func() (*discordgo.Session, error) {
 			s, err := fake.NewSession("Bot " + token)
 			if s != nil {
 				s.ShouldReconnectOnError = false
@@ -199,8 +199,8 @@ func TestServeHTTPRegistersBeforeReady(t *testing.T) {
 		}
 	}
 	waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
-	if len(fake.Commands("")) != 4 {
-		t.Errorf("registered %d commands, want 4", len(fake.Commands("")))
+	if len(fake.Commands("")) != 5 {
+		t.Errorf("registered %d commands, want 5", len(fake.Commands("")))
 	}
 	for _, err := range fake.SpecErrors() {
 		t.Error(err)

@@ -40,7 +40,7 @@ func (c *call) ask(question string, private bool) {
 		return
 	}
 	defer c.b.gate.leave()
-	if ok, wait := c.b.limiter.allow(c.userID()); !ok {
+	if ok, wait := c.allowQuestion(); !ok {
 		c.log.Info("rate limited", "retry_after", wait.Round(time.Second).String())
 		c.b.metrics.Question(outcomeRateLimited, time.Since(start))
 		c.replyEphemeral(fmt.Sprintf("You're asking faster than I can keep up with. Please try again in %d seconds.",
@@ -91,6 +91,7 @@ func (c *call) ask(question string, private bool) {
 		c.log.Warn("answered from keyword search alone: the embedder failed", "note", res.a.Note)
 	}
 	c.b.feedback.remember(c.i.ID, q, res.a.Index)
+	c.remember(q, res.a, time.Since(start))
 	embeds, components := AnswerMessage(res.a, c.i.ID)
 	// Counted once the message is made, before it is sent: the outcome is
 	// about answering; a reply Discord never gets is counted apart
@@ -118,6 +119,15 @@ func (c *call) answer(ctx context.Context, q string, done chan<- askResult) {
 	}()
 	a, err := c.b.lib.Ask(ctx, q)
 	done <- askResult{a, err}
+}
+
+// allowQuestion takes one of the user's questions: from the shared count
+// when the replicas share one, else from this process's.
+func (c *call) allowQuestion() (bool, time.Duration) {
+	if m := c.b.cfg.Memory; m != nil && m.Questions != nil {
+		return c.allowShared(m.Questions, "ask")
+	}
+	return c.b.limiter.allow(c.userID())
 }
 
 func (c *call) answerOutcome(res askResult) string {

@@ -62,8 +62,11 @@ type Config struct {
 	// counting and logging the reload itself (the bot does neither); a
 	// reload already running is joined. Nil means /reload answers that
 	// reloading is not configured.
-	Reload  func(ctx context.Context) (retrieval.ReloadReport, error)
-	Metrics Metrics
+	Reload func(ctx context.Context) (retrieval.ReloadReport, error)
+	// ReloadReplicas, when set, asks every other replica to reload after
+	// this one did, and returns what each reported within a short while.
+	ReloadReplicas func(ctx context.Context) ([]ReplicaReload, error)
+	Metrics        Metrics
 	// Log receives JSON-friendly structured logs. Nil discards them.
 	Log *slog.Logger
 	// GuildIDs, when set, register the commands in those guilds (instant)
@@ -82,6 +85,16 @@ type Config struct {
 	// (type 5) and edits the answer in later. Default 1s; at most 2.5s,
 	// since Discord drops interactions not acknowledged within 3s.
 	DeferAfter time.Duration
+	// Memory keeps the question log, the answers and the votes in a
+	// database; nil keeps nothing.
+	Memory *Memory
+}
+
+// ReplicaReload is what another replica's reload did.
+type ReplicaReload struct {
+	Replica, Version string
+	// Err is why it failed ("" when it worked).
+	Err string
 }
 
 // Defaults for Config.
@@ -90,9 +103,9 @@ const (
 	DefaultConcurrency      = 8
 	DefaultDeferAfter       = time.Second
 	maxDeferAfter           = 2500 * time.Millisecond
-	// actionsPerQuestion sizes the budget of /sources and button presses:
+	// ActionsPerQuestion sizes the budget of /sources and button presses:
 	// an answer has three buttons, and a look at the sources is cheap.
-	actionsPerQuestion = 4
+	ActionsPerQuestion = 4
 )
 
 // How long work may take once acknowledged. An interaction token is valid
@@ -159,7 +172,7 @@ func New(cfg Config) (*Bot, error) {
 		lib:      cfg.Library,
 		metrics:  m,
 		limiter:  newRateLimiter(cfg.PerUserPerMinute, defaultMaxUsers),
-		actions:  newRateLimiter(actionsPerQuestion*cfg.PerUserPerMinute, defaultMaxUsers),
+		actions:  newRateLimiter(ActionsPerQuestion*cfg.PerUserPerMinute, defaultMaxUsers),
 		gate:     newGate(cfg.Concurrency),
 		feedback: newFeedbackBook(defaultFeedbackAnswers),
 		fatal:    make(chan struct{}),

@@ -118,7 +118,8 @@ var commandHandlers = map[string]func(c *call, data discordgo.ApplicationCommand
 			c.sources()
 		}
 	},
-	cmdReload: func(c *call, _ discordgo.ApplicationCommandInteractionData) { c.reload() },
+	cmdReload:   func(c *call, _ discordgo.ApplicationCommandInteractionData) { c.reload() },
+	cmdInsights: (*call).insights,
 }
 
 // buttonHandlers dispatches button presses by custom_id prefix.
@@ -166,7 +167,15 @@ func (c *call) handle() {
 // are cheap but not free: a budget apart from questions, so pressing
 // buttons does not use up questions. When it is spent the user is told.
 func (c *call) allowAction() bool {
-	ok, wait := c.b.actions.allow(c.userID())
+	var (
+		ok   bool
+		wait time.Duration
+	)
+	if m := c.b.cfg.Memory; m != nil && m.Actions != nil {
+		ok, wait = c.allowShared(m.Actions, "action")
+	} else {
+		ok, wait = c.b.actions.allow(c.userID())
+	}
 	if !ok {
 		c.log.Info("actions rate limited", "retry_after", wait.Round(time.Second).String())
 		c.replyEphemeral(fmt.Sprintf("You're going faster than I can keep up with. Please try again in %d seconds.",

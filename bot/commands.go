@@ -22,6 +22,7 @@ const (
 func Commands() []*discordgo.ApplicationCommand {
 	manageServer := int64(discordgo.PermissionManageGuild)
 	minQuestion := 1
+	minDays := 1.0
 	anywhere := &[]discordgo.InteractionContextType{
 		discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM,
 	}
@@ -60,6 +61,22 @@ func Commands() []*discordgo.ApplicationCommand {
 			Description:              "Re-read the stories (moderators only)",
 			DefaultMemberPermissions: &manageServer,
 			Contexts:                 guildOnly,
+		},
+		{
+			Name:                     cmdInsights,
+			Type:                     discordgo.ChatApplicationCommand,
+			Description:              "What people asked that the stories do not answer (moderators only)",
+			DefaultMemberPermissions: &manageServer,
+			Contexts:                 guildOnly,
+			Options: []*discordgo.ApplicationCommandOption{
+				{
+					Type:        discordgo.ApplicationCommandOptionInteger,
+					Name:        optDays,
+					Description: "How many days back (default 7)",
+					MinValue:    &minDays,
+					MaxValue:    maxInsightDays,
+				},
+			},
 		},
 		{
 			Name:     cmdAskMessage,

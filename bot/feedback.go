@@ -116,6 +116,16 @@ func (c *call) onFeedback(customID string) {
 		return
 	}
 	res := c.b.feedback.vote(key, c.userID(), up)
+	if stored, ok := c.storedVote(key, up); ok {
+		// The database's count is the one all replicas share, and it
+		// survives restarts: it decides.
+		res.counted, res.changed, res.up, res.down = stored.Counted, stored.Changed, stored.Up, stored.Down
+		if res.question == "" {
+			if a, ok := c.storedAnswer(key); ok {
+				res.question, res.version = a.Question, a.IndexVersion
+			}
+		}
+	}
 	thumb := "👎"
 	if up {
 		thumb = "👍"
@@ -154,6 +164,15 @@ func (c *call) showPassages(customID string) {
 	var notes []string
 	if ix.Version() != version {
 		notes = append(notes, "The stories were reloaded since this answer; these are the passages as they are now.")
+	}
+	if missing > 0 {
+		// Passages the stories no longer hold: the sentences the answer
+		// quoted were stored with it, on whichever replica answered.
+		if quoted := c.storedQuotes(ix, ids); quoted != nil {
+			embeds = fitEmbeds(append(embeds, quoted))
+			notes = append(notes, "Passages no longer in the stories are shown as quoted when the answer was given.")
+			missing = 0
+		}
 	}
 	if missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d of the cited passages %s no longer in the stories.", missing, plural(missing, "is", "are")))

@@ -77,6 +77,9 @@ func (c *call) reload() {
 	} else {
 		text = ReloadText(rep)
 	}
+	if c.b.cfg.ReloadReplicas != nil {
+		text += "\n" + c.reloadReplicas(ctx)
+	}
 	parts := splitContent(text, maxContent, maxReloadMessages)
 	if err := c.edit(&discordgo.WebhookEdit{Content: &parts[0]}); err != nil {
 		return
@@ -109,5 +112,28 @@ func ReloadText(rep retrieval.ReloadReport) string {
 	line("Stories changed", rep.Changed)
 	line("Stories removed", rep.Removed)
 	fmt.Fprintf(&b, "Passages re-embedded: %d; reused unchanged: %d.", rep.Embedded, rep.Cached)
+	return b.String()
+}
+
+// reloadReplicas has the other replicas reload and says what each did.
+func (c *call) reloadReplicas(ctx context.Context) string {
+	res, err := c.b.cfg.ReloadReplicas(ctx)
+	if err != nil {
+		c.log.Warn("other replicas not asked to reload", "err", err)
+		return "The other replicas could not be asked to reload: " + EscapeMarkdown(c.redactString(err.Error()))
+	}
+	c.log.Info("replicas reloaded", "answered", len(res))
+	if len(res) == 0 {
+		return "No other replica answered."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d other %s:", len(res), plural(len(res), "replica", "replicas"))
+	for _, r := range res {
+		if r.Err != "" {
+			fmt.Fprintf(&b, "\n- %s: failed, still serving index %s: %s", codeSpan(r.Replica), codeSpan(r.Version), EscapeMarkdown(c.redactString(r.Err)))
+			continue
+		}
+		fmt.Fprintf(&b, "\n- %s: index %s", codeSpan(r.Replica), codeSpan(r.Version))
+	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -72,6 +73,14 @@ func (c *call) ackDeadline() time.Time { return c.received.Add(ackWindow) }
 func (c *call) edit(e *discordgo.WebhookEdit) error {
 	e.AllowedMentions = noMentions()
 	err := c.send("edit the response", editPolicy, func(ctx context.Context) error {
+		// A retry sends the files again from their start.
+		for _, f := range e.Files {
+			if s, ok := f.Reader.(io.Seeker); ok {
+				if _, err := s.Seek(0, io.SeekStart); err != nil {
+					return err
+				}
+			}
+		}
 		if br, ok := c.rest.(bucketRequester); ok && len(e.Files) == 0 {
 			_, err := br.RequestWithBucketID("PATCH", discordgo.EndpointWebhookMessage(c.i.AppID, c.i.Token, "@original"),
 				e, discordgo.EndpointWebhookToken(c.i.AppID, c.i.Token), restOptions(ctx)...)

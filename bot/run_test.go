@@ -23,7 +23,7 @@ func commandNames(cmds []*discordgo.ApplicationCommand) []string {
 	return names
 }
 
-var wantCommands = []string{"Ask storybot", "ask", "reload", "sources"}
+var wantCommands = []string{"Ask storybot", "ask", "insights", "reload", "sources"}
 
 func TestRunRegistersCommandsGlobally(t *testing.T) {
 	t.Parallel()

@@ -52,7 +52,20 @@ type Discord struct {
 	// TokenFile is read when DISCORD_TOKEN is not set (Docker and
 	// Kubernetes secrets are files).
 	TokenFile string `yaml:"token_file"`
+	// ShardCount shards the gateway connection: a number of shards, or
+	// "auto" for Discord's recommendation (GET /gateway/bot). Empty means
+	// one connection, unsharded; Discord requires shards from 2,500
+	// guilds.
+	ShardCount string `yaml:"shard_count"`
+	// ShardIDs are the shards this process runs; empty means all of them.
+	ShardIDs []int `yaml:"shard_ids"`
 }
+
+// ShardAuto is discord.shard_count's value for Discord's recommendation.
+const ShardAuto = "auto"
+
+// MaxShards bounds discord.shard_count.
+const MaxShards = 4096
 
 // Knowledge is where the stories come from.
 type Knowledge struct {

@@ -310,8 +310,8 @@ func TestEnvOverrides(t *testing.T) {
 			t.Errorf("EnvNames()[%s] = %q, want %q", name, names[name], key)
 		}
 	}
-	if len(names) != 29 {
-		t.Errorf("%d variables, want one per setting (29): %v", len(names), names)
+	if len(names) != 31 {
+		t.Errorf("%d variables, want one per setting (31): %v", len(names), names)
 	}
 }
 

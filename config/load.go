@@ -354,6 +354,19 @@ func setFromEnv(v reflect.Value, raw string) error {
 			}
 		}
 		v.Set(reflect.ValueOf(items))
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Int:
+		var items []int
+		for s := range strings.SplitSeq(raw, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return errors.New("a comma-separated list of whole numbers")
+			}
+			items = append(items, n)
+		}
+		v.Set(reflect.ValueOf(items))
 	default:
 		return fmt.Errorf("a value of type %s (unsupported in the environment)", v.Type())
 	}

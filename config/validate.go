@@ -99,6 +99,7 @@ func (c *Config) Validate() error {
 	}
 
 	c.validateStorage(bad)
+	c.validateShards(bad)
 
 	h := c.HTTP
 	if err := checkAddr(h.InteractionsAddr); err != nil {
@@ -266,4 +267,46 @@ func redactURL(raw string) string {
 	}
 	u.User = url.User("REDACTED")
 	return u.String()
+}
+
+// Shards returns discord.shard_count as a number, 0 for "auto" (ask
+// Discord) and -1 when unset (one connection, unsharded).
+func (d Discord) Shards() int {
+	switch d.ShardCount {
+	case "":
+		return -1
+	case ShardAuto:
+		return 0
+	}
+	n, _ := strconv.Atoi(d.ShardCount)
+	return n
+}
+
+func (c *Config) validateShards(bad func(key string, value any, allowed string)) {
+	d := c.Discord
+	n := -1
+	if d.ShardCount != "" && d.ShardCount != ShardAuto {
+		v, err := strconv.Atoi(d.ShardCount)
+		if err != nil || v < 1 || v > MaxShards {
+			bad("discord.shard_count", d.ShardCount, fmt.Sprintf("use auto (Discord's recommendation) or a whole number from 1 to %d", MaxShards))
+			return
+		}
+		n = v
+	}
+	if d.ShardCount != "" && c.HTTP.InteractionsAddr != "" {
+		bad("discord.shard_count", d.ShardCount, "shards are gateway connections; HTTP interactions (http.interactions_addr) use none, so leave it empty")
+	}
+	if len(d.ShardIDs) > 0 && d.ShardCount == "" {
+		bad("discord.shard_ids", d.ShardIDs, "set discord.shard_count too (a number, or auto)")
+	}
+	seen := map[int]bool{}
+	for _, id := range d.ShardIDs {
+		switch {
+		case id < 0 || (n > 0 && id >= n):
+			bad("discord.shard_ids", id, fmt.Sprintf("use shard ids from 0 to shard_count-1 (%s)", d.ShardCount))
+		case seen[id]:
+			bad("discord.shard_ids", id, "list each shard once")
+		}
+		seen[id] = true
+	}
 }

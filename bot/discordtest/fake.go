@@ -55,6 +55,12 @@ type Config struct {
 	// and GET /users/@me/guilds returns them.
 	Guilds []string
 
+	// Shards is the shard count GET /gateway/bot recommends (default 1).
+	// Above 1, the bot is in too many guilds for fewer shards: an
+	// IDENTIFY without a shard, or with fewer shards, is closed with 4011
+	// Sharding required, as Discord does past 2,500 guilds a shard.
+	Shards int
+
 	// Token, if set, is the only bot token accepted: REST routes that need
 	// bot auth answer 401 without it and the gateway closes with 4004 on
 	// IDENTIFY/RESUME. A "Bot " prefix is optional on both sides.

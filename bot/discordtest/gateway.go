@@ -85,6 +85,21 @@ type Frame struct {
 type gatewaySession struct {
 	id  string
 	seq atomic.Int64 // last sequence number sent
+	// shard is the IDENTIFY's [shard_id, num_shards]; nil: unsharded.
+	shard *[2]int
+}
+
+// onShard reports whether guildID's events go to sess: Discord's
+// (guild_id >> 22) % num_shards, and shard 0 for direct messages.
+func (sess *gatewaySession) onShard(guildID string) bool {
+	if sess.shard == nil {
+		return true
+	}
+	id, err := strconv.ParseUint(guildID, 10, 64)
+	if err != nil {
+		return sess.shard[0] == 0
+	}
+	return int((id>>22)%uint64(sess.shard[1])) == sess.shard[0]
 }
 
 type gatewayConn struct {
@@ -219,13 +234,19 @@ func (f *Fake) Dispatch(event string, d any) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("discordtest: dispatch %s: %w", event, err)
 	}
+	return f.dispatchTo(event, raw, "")
+}
+
+// dispatchTo sends to the sessions of guildID's shard; "" means every
+// session.
+func (f *Fake) dispatchTo(event string, raw json.RawMessage, guildID string) (int, error) {
 	n := 0
 	var errs []error
 	for _, c := range f.gw.openConns(true) {
 		f.gw.mu.Lock()
 		sess := c.session
 		f.gw.mu.Unlock()
-		if sess == nil {
+		if sess == nil || (guildID != "" && !sess.onShard(guildID)) {
 			continue
 		}
 		if err := f.sendDispatch(c, sess, event, raw); err != nil {
@@ -241,7 +262,8 @@ func (f *Fake) Dispatch(event string, d any) (int, error) {
 	return n, nil
 }
 
-// DispatchInteraction sends INTERACTION_CREATE. i may be a Payload from
+// DispatchInteraction sends INTERACTION_CREATE, to the session of the
+// interaction's shard when the bot is sharded. i may be a Payload from
 // the builders, a *discordgo.Interaction, or raw JSON. The fake remembers
 // its id and token, so the bot's callback and webhook calls are accepted;
 // the AckTimeout clock starts now.
@@ -253,7 +275,17 @@ func (f *Fake) DispatchInteraction(i any) error {
 	if err := f.ix.register(raw, f.Now()); err != nil {
 		return err
 	}
-	_, err = f.Dispatch("INTERACTION_CREATE", raw)
+	// Only the shard of the interaction's guild gets it (shard 0 for a
+	// direct message).
+	var where struct {
+		GuildID string `json:"guild_id"`
+	}
+	_ = json.Unmarshal(raw, &where)
+	guild := where.GuildID
+	if guild == "" {
+		guild = "dm"
+	}
+	_, err = f.dispatchTo("INTERACTION_CREATE", raw, guild)
 	return err
 }
 
@@ -498,8 +530,16 @@ func (f *Fake) identify(c *gatewayConn, data json.RawMessage, authed bool) bool 
 		c.close(4004, "Authentication failed.")
 		return false
 	}
+	if sh := d.Shard; sh != nil && (sh[1] < 1 || sh[0] < 0 || sh[0] >= sh[1]) {
+		c.close(4010, "Invalid shard.")
+		return false
+	}
+	if f.cfg.Shards > 1 && (d.Shard == nil || d.Shard[1] < f.cfg.Shards) {
+		c.close(4011, "Sharding required.")
+		return false
+	}
 
-	sess := &gatewaySession{id: newSessionID()}
+	sess := &gatewaySession{id: newSessionID(), shard: d.Shard}
 	version := 10
 	if v, err := strconv.Atoi(c.query.Get("v")); err == nil {
 		version = v
@@ -511,7 +551,7 @@ func (f *Fake) identify(c *gatewayConn, data json.RawMessage, authed bool) bool 
 		"session_type":       "normal",
 		"resume_gateway_url": f.GatewayURL(),
 		"application":        map[string]any{"id": f.cfg.AppID, "flags": f.cfg.AppFlags},
-		"guilds":             f.unavailableGuilds(),
+		"guilds":             f.unavailableGuilds(sess),
 		"private_channels":   []any{},
 		"relationships":      []any{},
 		"presences":          []any{},
@@ -635,9 +675,12 @@ func (c *gatewayConn) close(code int, text string) {
 
 // unavailableGuilds is READY's guild list: each of Config.Guilds, not yet
 // loaded, as Discord sends it.
-func (f *Fake) unavailableGuilds() []any {
+func (f *Fake) unavailableGuilds(sess *gatewaySession) []any {
 	out := []any{}
 	for _, id := range f.cfg.Guilds {
+		if !sess.onShard(id) {
+			continue
+		}
 		out = append(out, map[string]any{"id": id, "unavailable": true})
 	}
 	return out

@@ -291,11 +291,14 @@ type interactionRegistry struct {
 	mu      sync.Mutex
 	byToken map[string]*interactionState
 	byID    map[string]*interactionState
+	// uploads are the files attached to messages, by url.
+	uploads map[string][]byte
 }
 
 func (r *interactionRegistry) init() {
 	r.byToken = map[string]*interactionState{}
 	r.byID = map[string]*interactionState{}
+	r.uploads = map[string][]byte{}
 }
 
 // register remembers a dispatched interaction so the bot's replies to it
@@ -404,7 +407,11 @@ func (f *Fake) serveCallback(req *Request) Response {
 		Type *int           `json:"type"`
 		Data map[string]any `json:"data"`
 	}
-	if err := json.Unmarshal(req.Body, &body); err != nil || body.Type == nil {
+	raw, files, resp, bad := messageBody(req)
+	if bad {
+		return resp
+	}
+	if err := json.Unmarshal(raw, &body); err != nil || body.Type == nil {
 		return invalidForm("body must be a JSON object with an integer type")
 	}
 	f.ix.mu.Lock()
@@ -438,6 +445,9 @@ func (f *Fake) serveCallback(req *Request) Response {
 		m := f.botMessage(st.channelID, msgType)
 		m["interaction_metadata"] = map[string]any{"id": st.id, "type": st.typ}
 		if t == cbDeferred {
+			if files != nil {
+				return invalidForm("a deferred response carries no files")
+			}
 			flags, _ := body.Data["flags"].(float64)
 			m["flags"] = int(flags) | int(discordgo.MessageFlagsLoading)
 			st.loading = true
@@ -446,6 +456,9 @@ func (f *Fake) serveCallback(req *Request) Response {
 				return resp
 			}
 			applyMessageFields(m, body.Data)
+			if resp, bad := f.attach(m, body.Data, files); bad {
+				return resp
+			}
 			if isEmptyMessage(m) {
 				return emptyMessage()
 			}
@@ -461,6 +474,9 @@ func (f *Fake) serveCallback(req *Request) Response {
 				return resp
 			}
 			applyMessageFields(m, body.Data)
+			if resp, bad := f.attach(m, body.Data, files); bad {
+				return resp
+			}
 			m["edited_timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
 		}
 		st.original = m
@@ -476,7 +492,7 @@ func (f *Fake) serveCallback(req *Request) Response {
 // applyMessageFields copies what a bot may set on a message from a request
 // body onto m, the way Discord applies a create or edit.
 func applyMessageFields(m map[string]any, data map[string]any) {
-	for _, k := range []string{"content", "embeds", "components", "attachments", "flags", "tts", "poll"} {
+	for _, k := range []string{"content", "embeds", "components", "flags", "tts", "poll"} {
 		v, ok := data[k]
 		if !ok {
 			continue
@@ -500,12 +516,20 @@ func applyMessageFields(m map[string]any, data map[string]any) {
 // onWebhook runs fn, under the registry lock, on the interaction named by
 // the webhook URL the bot used ({app}/{token}). POST and PATCH bodies must
 // be JSON objects; fn gets them decoded.
-func (f *Fake) onWebhook(req *Request, fn func(st *interactionState, body map[string]any) Response) Response {
-	var body map[string]any
+func (f *Fake) onWebhook(req *Request, fn func(st *interactionState, body map[string]any, files map[int]upload) Response) Response {
+	var (
+		body  map[string]any
+		files map[int]upload
+	)
 	if req.Method == http.MethodPost || req.Method == http.MethodPatch {
-		if err := json.Unmarshal(req.Body, &body); err != nil {
+		raw, fs, resp, bad := messageBody(req)
+		if bad {
+			return resp
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
 			return invalidForm("body must be a JSON object")
 		}
+		files = fs
 	}
 	f.ix.mu.Lock()
 	defer f.ix.mu.Unlock()
@@ -524,11 +548,11 @@ func (f *Fake) onWebhook(req *Request, fn func(st *interactionState, body map[st
 			return resp
 		}
 	}
-	return fn(st, body)
+	return fn(st, body, files)
 }
 
 func (f *Fake) serveGetOriginal(req *Request) Response {
-	return f.onWebhook(req, func(st *interactionState, _ map[string]any) Response {
+	return f.onWebhook(req, func(st *interactionState, _ map[string]any, _ map[int]upload) Response {
 		if st.original == nil {
 			return unknownMessage()
 		}
@@ -537,12 +561,15 @@ func (f *Fake) serveGetOriginal(req *Request) Response {
 }
 
 func (f *Fake) serveEditOriginal(req *Request) Response {
-	return f.onWebhook(req, func(st *interactionState, body map[string]any) Response {
+	return f.onWebhook(req, func(st *interactionState, body map[string]any, files map[int]upload) Response {
 		if st.original == nil {
 			return unknownMessage()
 		}
 		edited := cloneMessage(st.original)
 		editMessage(edited, body)
+		if resp, bad := f.attach(edited, body, files); bad {
+			return resp
+		}
 		if isEmptyMessage(edited) {
 			return emptyMessage()
 		}
@@ -552,7 +579,7 @@ func (f *Fake) serveEditOriginal(req *Request) Response {
 }
 
 func (f *Fake) serveDeleteOriginal(req *Request) Response {
-	return f.onWebhook(req, func(st *interactionState, _ map[string]any) Response {
+	return f.onWebhook(req, func(st *interactionState, _ map[string]any, _ map[int]upload) Response {
 		if st.original == nil {
 			return unknownMessage()
 		}
@@ -562,7 +589,7 @@ func (f *Fake) serveDeleteOriginal(req *Request) Response {
 }
 
 func (f *Fake) serveFollowup(req *Request) Response {
-	return f.onWebhook(req, func(st *interactionState, body map[string]any) Response {
+	return f.onWebhook(req, func(st *interactionState, body map[string]any, files map[int]upload) Response {
 		if !st.acked {
 			return unknownWebhook()
 		}
@@ -572,6 +599,9 @@ func (f *Fake) serveFollowup(req *Request) Response {
 			edited := cloneMessage(st.original)
 			flags := edited["flags"]
 			editMessage(edited, body)
+			if resp, bad := f.attach(edited, body, files); bad {
+				return resp
+			}
 			edited["flags"] = flags
 			clearLoading(edited)
 			if isEmptyMessage(edited) {
@@ -585,6 +615,9 @@ func (f *Fake) serveFollowup(req *Request) Response {
 		}
 		m := f.botMessage(st.channelID, discordgo.MessageTypeReply)
 		applyMessageFields(m, body)
+		if resp, bad := f.attach(m, body, files); bad {
+			return resp
+		}
 		if isEmptyMessage(m) {
 			return emptyMessage()
 		}
@@ -598,11 +631,14 @@ func (f *Fake) serveFollowup(req *Request) Response {
 }
 
 func (f *Fake) serveEditFollowup(req *Request) Response {
-	return f.onWebhook(req, func(st *interactionState, body map[string]any) Response {
+	return f.onWebhook(req, func(st *interactionState, body map[string]any, files map[int]upload) Response {
 		for i, m := range st.followups {
 			if m["id"] == req.Params["message"] {
 				edited := cloneMessage(m)
 				editMessage(edited, body)
+				if resp, bad := f.attach(edited, body, files); bad {
+					return resp
+				}
 				if isEmptyMessage(edited) {
 					return emptyMessage()
 				}

@@ -60,9 +60,13 @@ type Request struct {
 	Status int
 }
 
-// Decode unmarshals the JSON body into v.
+// Decode unmarshals the JSON body (a multipart body's payload_json) into v.
 func (r Request) Decode(v any) error {
-	if err := json.Unmarshal(r.Body, v); err != nil {
+	body, err := r.JSON()
+	if err != nil {
+		return fmt.Errorf("discordtest: decode %s %s body: %w", r.Method, r.Path, err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("discordtest: decode %s %s body: %w", r.Method, r.Path, err)
 	}
 	return nil
@@ -312,7 +316,7 @@ func (f *Fake) routes(mux *http.ServeMux) {
 	f.handle(mux, RouteGatewayBot, f.authed(func(*Request) Response {
 		return jsonResponse(http.StatusOK, map[string]any{
 			"url":    f.GatewayURL(),
-			"shards": 1,
+			"shards": max(f.cfg.Shards, 1),
 			"session_start_limit": map[string]any{
 				"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1,
 			},

@@ -210,11 +210,21 @@ func checkRequest(v validator.Validator, r Request) []string {
 	if len(r.Query) > 0 {
 		u += "?" + r.Query.Encode()
 	}
-	hr, err := http.NewRequest(r.Method, u, bytes.NewReader(r.Body))
+	body, header := r.Body, r.Header.Clone()
+	if r.isMultipart() {
+		// The spec's multipart schema is its JSON schema plus files[n]:
+		// the payload_json part is checked as that JSON.
+		var err error
+		if body, err = r.JSON(); err != nil {
+			return []string{"multipart body: " + err.Error()}
+		}
+		header.Set("Content-Type", "application/json")
+	}
+	hr, err := http.NewRequest(r.Method, u, bytes.NewReader(body))
 	if err != nil {
 		return []string{"build request: " + err.Error()}
 	}
-	hr.Header = r.Header.Clone()
+	hr.Header = header
 
 	spec.mu.Lock()
 	_, verrs := v.ValidateHttpRequestSync(hr)
@@ -222,7 +232,7 @@ func checkRequest(v validator.Validator, r Request) []string {
 
 	var problems []string
 	for _, ve := range verrs {
-		problems = append(problems, describe(ve, r.Body)...)
+		problems = append(problems, describe(ve, body)...)
 	}
 	return problems
 }

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"storybot/bot/discordtest"
+	"storybot/config"
+)
+
+// TestServeShardsAuto: with discord.shard_count auto, serve asks Discord
+// (GET /gateway/bot, which recommends 2 here and refuses fewer with 4011),
+// identifies shards [0,2] and [1,2], reports ready once both are up, and
+// answers a question from a guild on each shard, each exactly once.
+func TestServeShardsAuto(t *testing.T) {
+	const token = "MTIzNDU2Nzg5MDEy.secret-token-value"
+	guilds := []string{"333333333333333333", "111111111111111111"} // shards 0 and 1
+	fake := discordtest.New(t, discordtest.Config{Token: token, Shards: 2, Guilds: guilds})
+	cfg := config.Default()
+	cfg.HTTP.MetricsAddr = freeAddr(t)
+	cfg.Discord.GuildIDs = guilds
+	cfg.Discord.ShardCount = config.ShardAuto
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
+			s, err := fake.NewSession("Bot " + token)
+			if s != nil {
+				s.ShouldReconnectOnError = false
+			}
+			return s, err
+		})
+	}()
+	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
+	defer stop()
+	waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
+	shards := map[[2]int]bool{}
+	for _, id := range fake.Identifies() {
+		if id.Shard == nil {
+			t.Errorf("an IDENTIFY without a shard")
+			continue
+		}
+		shards[*id.Shard] = true
+	}
+	if len(shards) != 2 || !shards[[2]int{0, 2}] || !shards[[2]int{1, 2}] {
+		t.Errorf("identified shards %v, want [0 2] and [1 2]", shards)
+	}
+	for _, g := range guilds {
+		p := fake.SlashCommand("ask", []*discordgo.ApplicationCommandInteractionDataOption{
+			{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "who favors strikes?"},
+		}, discordtest.Caller{GuildID: g})
+		if err := fake.DispatchInteraction(p); err != nil {
+			t.Fatal(err)
+		}
+		req, err := fake.WaitFor(wait, func(r discordtest.Request) bool { return r.Params["token"] == p.Token() })
+		if err != nil {
+			t.Fatalf("guild %s: no answer: %v", g, err)
+		}
+		if !strings.Contains(string(req.Body), "Gorka") {
+			t.Errorf("guild %s: %s", g, req.Body)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // a second answer would come now: not synchronisation
+	for _, r := range fake.Requests() {
+		if r.Route == discordtest.RouteCallback && r.Status >= 400 {
+			t.Errorf("a callback failed (answered twice?): %v %s", r, r.Body)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
