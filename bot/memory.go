@@ -41,13 +41,12 @@ const voteTimeout = 500 * time.Millisecond
 const answerLookupTimeout = 500 * time.Millisecond
 
 // outcomeOf maps an answer to the question log's outcome: quoted (answer),
-// declined with the closest passage offered (closest), or declined with
-// nothing close (none).
+// hedged with the closest the story comes (closest), or declined (none).
 func outcomeOf(a *retrieval.Answer) storage.Outcome {
-	switch {
-	case a.Found:
+	switch a.Outcome {
+	case retrieval.OutcomeAnswer:
 		return storage.OutcomeAnswer
-	case a.Closest != nil:
+	case retrieval.OutcomeClosest:
 		return storage.OutcomeClosest
 	}
 	return storage.OutcomeNone
@@ -83,19 +82,12 @@ func (c *call) remember(q string, a *retrieval.Answer, took time.Duration) {
 		Time: now, GuildID: c.i.GuildID, ChannelKind: channelKind(c.i), User: c.userHash(),
 		Text: q, Outcome: outcomeOf(a), AnswerID: c.i.ID, Score: a.Score, Latency: took, IndexVersion: a.Index,
 	}
-	first := a.Closest
 	if len(a.Citations) > 0 {
-		first = &a.Citations[0]
-	}
-	if first != nil {
+		first := a.Citations[0]
 		row.Story, row.Paragraph, row.Sentence = first.StoryID, first.Paragraph, first.Sentence
 	}
 	saved := storage.Answer{ID: c.i.ID, Time: now, Question: q, Outcome: row.Outcome, IndexVersion: a.Index}
-	cites := a.Citations
-	if len(cites) == 0 && a.Closest != nil {
-		cites = []retrieval.Citation{*a.Closest}
-	}
-	for _, ct := range cites {
+	for _, ct := range a.Citations {
 		saved.Citations = append(saved.Citations, storage.Citation{
 			N: ct.N, Story: ct.StoryID, Paragraph: ct.Paragraph, Sentence: ct.Sentence, ChunkID: ct.ChunkID, Quote: ct.Quote,
 		})

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"storybot/app"
 	"storybot/config"
 	"storybot/knowledge"
 	"storybot/retrieval"
@@ -92,9 +93,13 @@ const scaleQuestions = 240
 
 func runScale(b *testing.B, n int) {
 	ctx := context.Background()
-	opts, err := config.Default().RetrievalOptions()
+	// The models as serve builds them (app owns building them).
+	opts, err := app.RetrievalOptions(config.Default())
 	if err != nil {
 		b.Fatal(err)
+	}
+	if opts.Embedder == nil || opts.Encoder == nil {
+		b.Fatal("the default configuration built no word vectors or no sentence encoder")
 	}
 	words := &countingEmbedder{Embedder: opts.Embedder}
 	enc := &countingEmbedder{Embedder: opts.Encoder}
