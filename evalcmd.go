@@ -71,14 +71,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		record = func(r eval.Result) { enc.Encode(r) }
 	}
 	// Two bars: indexing, then asking; each times itself.
-	indexing := newProgress(stderr, "index")
+	indexing := newProgress(stderr, "index", "stories")
 	var asking *progress
 	eo := eval.Options{
 		Retrieval: opts, AbstainTest: *abstain, Indexing: indexing.update, Record: record,
 		Progress: func(done, total int) {
 			if asking == nil {
 				indexing.finish()
-				asking = newProgress(stderr, "eval")
+				asking = newProgress(stderr, "eval", "questions")
 			}
 			asking.update(done, total)
 		},
