@@ -49,7 +49,7 @@ func (k *knowledgeFlags) buildIndex(ctx context.Context, stderr io.Writer, geten
 	cfg := config.Default()
 	cfg.Knowledge.Dir = k.dir
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if !k.noCache {
+	if _, err := os.Stat(k.dir); err == nil && !k.noCache { // a missing folder is the load's error to report
 		dir, err := cliCacheDir(k.dir, getenv)
 		if err == nil {
 			_, err = store.Open(dir) // app.Open would fail on it; here it only costs the cache
