@@ -50,7 +50,7 @@ func (k *knowledgeFlags) buildIndex(ctx context.Context, stderr io.Writer, geten
 	cfg.Knowledge.Dir = k.dir
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if _, err := os.Stat(k.dir); err == nil && !k.noCache { // a missing folder is the load's error to report
-		dir, err := cliCacheDir(k.dir, getenv)
+		dir, err := cliCacheDir("knowledge", k.dir, getenv)
 		if err == nil {
 			_, err = store.Open(dir) // app.Open would fail on it; here it only costs the cache
 		}
@@ -81,13 +81,13 @@ func (k *knowledgeFlags) buildIndex(ctx context.Context, stderr io.Writer, geten
 // else the user's cache directory.
 const cliCacheEnv = "STORYBOT_DATA_DIR"
 
-// cliCacheDir is the data directory for one knowledge folder's cache:
-// "knowledge/NAME-HASH" under the data dir or the user's cache directory,
-// HASH from the folder's absolute path. One per folder, because app stores
+// cliCacheDir is the data directory for one knowledge folder's (or eval
+// set's) cache: "KIND/NAME-HASH" under the data dir or the user's cache
+// directory, HASH from the path made absolute. One per folder, because app stores
 // only the vectors the index uses and the folder's stories as its last good
 // snapshot: sharing serve's own data directory, or one between folders,
 // would make each evict the other's vectors and overwrite serve's snapshot.
-func cliCacheDir(knowledgeDir string, getenv func(string) string) (string, error) {
+func cliCacheDir(kind, path string, getenv func(string) string) (string, error) {
 	base := getenv(cliCacheEnv)
 	if base == "" && getenv(configEnv) != "" {
 		cfg, err := config.Load(getenv(configEnv), getenv)
@@ -103,12 +103,12 @@ func cliCacheDir(knowledgeDir string, getenv func(string) string) (string, error
 		}
 		base = filepath.Join(userCache, "storybot")
 	}
-	abs, err := filepath.Abs(knowledgeDir)
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", fmt.Errorf("knowledge folder %s: %w", knowledgeDir, err)
+		return "", fmt.Errorf("%s %s: %w", kind, path, err)
 	}
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(base, "knowledge", filepath.Base(abs)+"-"+hex.EncodeToString(sum[:8])), nil
+	return filepath.Join(base, kind, filepath.Base(abs)+"-"+hex.EncodeToString(sum[:8])), nil
 }
 
 // userCacheDir is os.UserCacheDir read through getenv, so tests (and

@@ -273,3 +273,40 @@ func TestAskKnowledgeBinaryUsesTheCache(t *testing.T) {
 		t.Errorf("answers:\n%s\n---\n%s", out1, out2)
 	}
 }
+
+// timings are the eval report's times, which differ from run to run.
+var timings = regexp.MustCompile(`"(median|p99)_ms": [0-9.e-]+`)
+
+func TestEvalSecondRunIsServedFromTheCache(t *testing.T) {
+	env := tempHome(t)
+	set := squadFile(t)
+	line := regexp.MustCompile(`embedding cache (\S+): (\d+) vectors stored, (\d+) new`)
+	var outs []string
+	for i := range 2 {
+		out, stderr, err := runWith(t, env, "eval", "--json", set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, timings.ReplaceAllString(out, ""))
+		m := line.FindStringSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("run %d: no cache line:\n%s", i+1, stderr)
+		}
+		if !strings.HasPrefix(m[1], filepath.Join(env["XDG_CACHE_HOME"], "storybot", "eval")) {
+			t.Errorf("cache in %s, want under the user cache dir", m[1])
+		}
+		if i == 0 && (m[2] != "0" || m[3] == "0") {
+			t.Errorf("first run: %s stored, %s new; want 0 and some", m[2], m[3])
+		}
+		if i == 1 && (m[2] == "0" || m[3] != "0") {
+			t.Errorf("second run: %s stored, %s new; want some and 0", m[2], m[3])
+		}
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("the cached run's figures differ:\n%s\n---\n%s", outs[0], outs[1])
+	}
+	_, stderr, err := runWith(t, env, "eval", "--no-cache", set)
+	if err != nil || strings.Contains(stderr, "embedding cache") {
+		t.Errorf("--no-cache: %v, stderr:\n%s", err, stderr)
+	}
+}
