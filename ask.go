@@ -2,45 +2,133 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
+	"storybot/app"
+	"storybot/config"
 	"storybot/knowledge"
 	"storybot/retrieval"
 	"storybot/retrieval/encoder"
 	"storybot/retrieval/wordvec"
+	"storybot/store"
 )
 
 // knowledgeFlags are the flags every command that reads stories shares.
 type knowledgeFlags struct {
-	dir string
+	dir     string
+	noCache bool
 }
 
 func (k *knowledgeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.dir, "knowledge", "", "folder of .txt/.md stories to answer from instead of the built-in story")
+	fs.BoolVar(&k.noCache, "no-cache", false, "with --knowledge: embed the folder again instead of using the stored embedding cache")
 }
 
-func (k *knowledgeFlags) stories(ctx context.Context) ([]*knowledge.Story, error) {
+// buildIndex builds the snapshot with the offline default settings: the
+// built-in story as shipped, or a --knowledge folder through app.Open, the
+// path serve takes, with a data directory of the folder's own (cliCacheDir)
+// holding its embedding cache, so an unchanged folder embeds nothing the
+// second time. A cache that cannot be used is a warning on stderr, never a
+// failed question.
+func (k *knowledgeFlags) buildIndex(ctx context.Context, stderr io.Writer, getenv func(string) string) (*retrieval.Index, error) {
 	if k.dir == "" {
-		return knowledge.Default(), nil
+		return retrieval.Build(ctx, knowledge.Default(), defaultOptions())
 	}
-	ctx, cancel := context.WithTimeout(ctx, knowledge.LoadTimeout)
-	defer cancel()
-	return knowledge.LoadDirContext(ctx, k.dir)
-}
-
-// buildIndex loads the stories and builds a snapshot with the offline
-// default settings.
-func (k *knowledgeFlags) buildIndex(ctx context.Context) (*retrieval.Index, error) {
-	stories, err := k.stories(ctx)
+	cfg := config.Default()
+	cfg.Knowledge.Dir = k.dir
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if _, err := os.Stat(k.dir); err == nil && !k.noCache { // a missing folder is the load's error to report
+		dir, err := cliCacheDir("knowledge", k.dir, getenv)
+		if err == nil {
+			_, err = store.Open(dir) // app.Open would fail on it; here it only costs the cache
+		}
+		if err != nil {
+			log.Warn("cannot use the embedding cache; embedding the whole folder", "err", err)
+		} else {
+			cfg.DataDir = dir
+		}
+	}
+	p := newProgress(stderr, "indexing stories", "stories")
+	a, err := app.Open(ctx, cfg, log, app.Options{Progress: p.update, NoFallback: true})
+	p.finish()
 	if err != nil {
 		return nil, err
 	}
-	return retrieval.Build(ctx, stories, defaultOptions())
+	rep := a.Report
+	where := "no cache"
+	if a.Dir != nil {
+		where = "cache " + a.Dir.Path()
+	}
+	fmt.Fprintf(stderr, "indexed %d stories, %d chunks: %d embedded, %d from the cache (%s); %.2f s\n",
+		rep.Stats.Stories, rep.Stats.Chunks, rep.Embedded, rep.Cached, where, rep.Took.Seconds())
+	return a.Library.Current(), nil
+}
+
+// cliCacheEnv, when set, is where the CLI keeps knowledge folders' caches;
+// else data_dir (STORYBOT_DATA_DIR, or the file $STORYBOT_CONFIG names),
+// else the user's cache directory.
+const cliCacheEnv = "STORYBOT_DATA_DIR"
+
+// cliCacheDir is the data directory for one knowledge folder's (or eval
+// set's) cache: "KIND/NAME-HASH" under the data dir or the user's cache
+// directory, HASH from the path made absolute. One per folder, because app stores
+// only the vectors the index uses and the folder's stories as its last good
+// snapshot: sharing serve's own data directory, or one between folders,
+// would make each evict the other's vectors and overwrite serve's snapshot.
+func cliCacheDir(kind, path string, getenv func(string) string) (string, error) {
+	base := getenv(cliCacheEnv)
+	if base == "" && getenv(configEnv) != "" {
+		cfg, err := config.Load(getenv(configEnv), getenv)
+		if err != nil {
+			return "", fmt.Errorf("find data_dir: %w", err)
+		}
+		base = cfg.DataDir
+	}
+	if base == "" {
+		userCache, err := userCacheDir(getenv)
+		if err != nil {
+			return "", fmt.Errorf("find the user cache directory: %w", err)
+		}
+		base = filepath.Join(userCache, "storybot")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", kind, path, err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(base, kind, filepath.Base(abs)+"-"+hex.EncodeToString(sum[:8])), nil
+}
+
+// userCacheDir is os.UserCacheDir read through getenv, so tests (and
+// run's callers) decide where it points.
+func userCacheDir(getenv func(string) string) (string, error) {
+	switch runtime.GOOS {
+	case "windows", "darwin", "ios", "plan9":
+		return os.UserCacheDir()
+	}
+	if dir := getenv("XDG_CACHE_HOME"); dir != "" {
+		if !filepath.IsAbs(dir) {
+			return "", errors.New("$XDG_CACHE_HOME is a relative path")
+		}
+		return dir, nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		return "", errors.New("neither $XDG_CACHE_HOME nor $HOME is defined")
+	}
+	return filepath.Join(home, ".cache"), nil
 }
 
 // defaultOptions are the offline defaults: BM25 fused with GloVe word
@@ -67,7 +155,7 @@ func loadOnce(what string, load func() (retrieval.Embedder, error)) func() retri
 	})
 }
 
-func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {
+func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("ask", stderr)
 	var kf knowledgeFlags
 	kf.register(fs)
@@ -83,7 +171,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer, _ func
 	if _, err := retrieval.CleanQuestion(question); err != nil {
 		return err
 	}
-	ix, err := kf.buildIndex(ctx)
+	ix, err := kf.buildIndex(ctx, stderr, getenv)
 	if err != nil {
 		return err
 	}
@@ -147,7 +235,7 @@ type sourceInfo struct {
 	Chunks    int    `json:"chunks"`
 }
 
-func runSources(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) error {
+func runSources(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("sources", stderr)
 	var kf knowledgeFlags
 	kf.register(fs)
@@ -155,7 +243,7 @@ func runSources(ctx context.Context, args []string, stdout, stderr io.Writer, _ 
 	if done, err := parseNoArgs(fs, args); done || err != nil {
 		return err
 	}
-	ix, err := kf.buildIndex(ctx)
+	ix, err := kf.buildIndex(ctx, stderr, getenv)
 	if err != nil {
 		return err
 	}

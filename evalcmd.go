@@ -16,6 +16,7 @@ import (
 
 	"storybot/eval"
 	"storybot/retrieval"
+	"storybot/store"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -25,6 +26,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	perQuestion := fs.String("per-question", "", "write each question's result to `FILE` as JSON lines")
 	storiesDir := fs.String("stories", "", "Wikinews story folder for natural sets and summaries (default: wikinews/stories in the shared eval data)")
 	vectorCache := fs.String("vector-cache", "", "keep the sentence vectors in `FILE` between runs (created when missing)")
+	noCache := fs.Bool("no-cache", false, "embed everything again instead of using the stored embedding cache (used when --vector-cache is not given)")
 	opts := defaultOptions()
 	tune := registerTuning(fs, &opts)
 	pos, err := parseArgs(fs, args)
@@ -52,11 +54,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if *storiesDir == "" {
 		*storiesDir = filepath.Join(eval.DataDir(getenv), "wikinews", "stories")
 	}
-	if *vectorCache != "" {
+	var storeDir *store.Dir
+	switch {
+	case *vectorCache != "":
 		opts.Cache = retrieval.NewEmbeddingCache()
 		if err := loadVectorCache(*vectorCache, opts.Cache); err != nil {
 			return err
 		}
+	case !*noCache:
+		storeDir, opts.Cache = openEvalCache(path, stderr, getenv)
+	}
+	var cachedBefore int
+	if storeDir != nil {
+		cachedBefore = opts.Cache.Len()
 	}
 	var record func(eval.Result)
 	if *perQuestion != "" {
@@ -71,14 +81,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		record = func(r eval.Result) { enc.Encode(r) }
 	}
 	// Two bars: indexing, then asking; each times itself.
-	indexing := newProgress(stderr, "index")
+	indexing := newProgress(stderr, "index", "stories")
 	var asking *progress
 	eo := eval.Options{
 		Retrieval: opts, AbstainTest: *abstain, Indexing: indexing.update, Record: record,
 		Progress: func(done, total int) {
 			if asking == nil {
 				indexing.finish()
-				asking = newProgress(stderr, "eval")
+				asking = newProgress(stderr, "eval", "questions")
 			}
 			asking.update(done, total)
 		},
@@ -95,6 +105,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if *vectorCache != "" {
 		if err := saveVectorCache(*vectorCache, opts.Cache); err != nil {
 			return err
+		}
+	}
+	if storeDir != nil {
+		fmt.Fprintf(stderr, "embedding cache %s: %d vectors stored, %d new\n", storeDir.Path(), cachedBefore, opts.Cache.Len()-cachedBefore)
+		if opts.Cache.Len() != cachedBefore {
+			if err := storeDir.SaveCache(opts.Cache); err != nil {
+				fmt.Fprintf(stderr, "warning: could not store the embedding cache; the next run will embed again: %v\n", err)
+			}
 		}
 	}
 	if *asJSON {
@@ -239,6 +257,29 @@ func printKinds(tw io.Writer, kinds map[string]eval.Outcomes) {
 
 // loadVectorCache seeds c from a file written by saveVectorCache; a missing
 // file is an empty cache.
+// openEvalCache opens the eval set's data directory (cliCacheDir) and its
+// stored cache, through the store the bot uses. A cache that cannot be used
+// is a warning and an empty cache: the eval runs anyway.
+func openEvalCache(setPath string, stderr io.Writer, getenv func(string) string) (*store.Dir, *retrieval.EmbeddingCache) {
+	path, err := cliCacheDir("eval", setPath, getenv)
+	var dir *store.Dir
+	if err == nil {
+		dir, err = store.Open(path)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: cannot use the embedding cache; embedding everything: %v\n", err)
+		return nil, retrieval.NewEmbeddingCache()
+	}
+	c, err := dir.LoadCache()
+	switch {
+	case err == nil:
+		return dir, c
+	case !errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stderr, "warning: ignoring the stored embedding cache and embedding again: %v\n", err)
+	}
+	return dir, retrieval.NewEmbeddingCache()
+}
+
 func loadVectorCache(path string, c *retrieval.EmbeddingCache) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

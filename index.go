@@ -35,7 +35,7 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if cfg.DataDir == "" {
 		return errors.New("index stores the index in data_dir, which is not set; set data_dir in the config or STORYBOT_DATA_DIR")
 	}
-	p := newProgress(stderr, "indexing stories")
+	p := newProgress(stderr, "indexing stories", "stories")
 	a, err := app.Open(ctx, cfg, configLogger(stderr, cfg), app.Options{Progress: p.update, NoFallback: true})
 	p.finish()
 	if err != nil {

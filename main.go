@@ -74,9 +74,9 @@ const usage = `storybot answers questions about news stories and cites the passa
 
 Usage:
   storybot serve [--config FILE] [--http ADDR]         run the Discord bot (token: DISCORD_TOKEN)
-  storybot ask [--json] [--knowledge DIR] QUESTION   answer one question
-  storybot sources [--json] [--knowledge DIR]        list the stories
-  storybot eval [--json] [--abstain-test] FILE.json  measure answer quality on a SQuAD-format set
+  storybot ask [--json] [--knowledge DIR] [--no-cache] QUESTION   answer one question
+  storybot sources [--json] [--knowledge DIR] [--no-cache]        list the stories
+  storybot eval [--json] [--abstain-test] [--no-cache] FILE.json  measure answer quality on a SQuAD-format set
   storybot index [--config FILE]                     build the index and store it in data_dir
   storybot insights [--since 7d] [--json|--csv]      what people asked, and what the stories miss
                     [--chart FILE.png] [--config FILE]
@@ -85,7 +85,9 @@ Usage:
   storybot version                                   print the version, Go version and VCS revision
   storybot help                                      show this help
 
-Without --knowledge, storybot answers from the story built into it.
+Without --knowledge, storybot answers from the story built into it. With it,
+and for eval, embeddings are cached in $STORYBOT_DATA_DIR, else in the user's
+cache directory (storybot/); --no-cache turns that off.
 `
 
 // run is the whole program, testable: arguments, streams and environment

@@ -37,7 +37,7 @@ func TestOneReloadCountsOnce(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), noEnv, func() (*discordgo.Session, error) {
+		done <- serve(ctx, cfg, nil, slog.New(slog.DiscardHandler), noEnv, func() (*discordgo.Session, error) {
 			s, err := fake.NewSession("Bot " + token)
 			if s != nil {
 				s.ShouldReconnectOnError = false

@@ -51,13 +51,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
-	return serve(ctx, cfg, log, getenv, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
+	return serve(ctx, cfg, stderr, log, getenv, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
 }
 
 // serve runs the bot until ctx ends. newSession makes the Discord session
 // (tests point it at a fake Discord); the token never passes through here.
-// getenv reads the storage salt (STORYBOT_STORAGE_SALT).
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv func(string) string, newSession func() (*discordgo.Session, error)) error {
+// getenv reads the storage salt (STORYBOT_STORAGE_SALT). Start-up indexing
+// shows a bar on bar when it is a terminal, else log lines (bar may be nil).
+func serve(ctx context.Context, cfg *config.Config, bar io.Writer, log *slog.Logger, getenv func(string) string, newSession func() (*discordgo.Session, error)) error {
 	m := metrics.New()
 	// Everything serve starts ends with this, even when serve returns
 	// early; the goroutines are waited for below.
@@ -87,7 +88,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, getenv fun
 	if cfg.Knowledge.Watch && cfg.Knowledge.Dir != "" {
 		watch = watchFolder(cfg.Knowledge.Dir) // before loading: no change is missed
 	}
-	a, err := app.Open(ctx, cfg, log, app.Options{WrapEmbedder: m.CountEmbedder, Metrics: m})
+	indexing := newLogProgress(bar, log, "indexing stories", "stories")
+	a, err := app.Open(ctx, cfg, log, app.Options{Progress: indexing.update, WrapEmbedder: m.CountEmbedder, Metrics: m})
+	indexing.finish()
 	if err != nil {
 		return err
 	}

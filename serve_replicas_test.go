@@ -59,7 +59,7 @@ func TestServeReplicasOnPostgres(t *testing.T) {
 		cfg.Storage.PostgresURL = connURL
 		done := make(chan error, 1)
 		go func() {
-			done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil)), env, func() (*discordgo.Session, error) {
+			done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(&logs, nil)), env, func() (*discordgo.Session, error) {
 				s, err := fake.NewSession("Bot " + token)
 				if s != nil {
 					s.ShouldReconnectOnError = false

@@ -33,7 +33,7 @@ func TestServeShardsAuto(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
+		done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
 			s, err := fake.NewSession("Bot " + token)
 			if s != nil {
 				s.ShouldReconnectOnError = false

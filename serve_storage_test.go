@@ -46,7 +46,7 @@ func TestServeKeepsQuestionsInDataDir(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, noEnv, func() (*discordgo.Session, error) {
+		done <- serve(ctx, cfg, nil, log, noEnv, func() (*discordgo.Session, error) {
 			s, err := fake.NewSession("Bot " + token)
 			if s != nil {
 				s.ShouldReconnectOnError = false

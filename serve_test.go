@@ -46,7 +46,7 @@ func TestServeEndToEnd(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, noEnv, func() (*discordgo.Session, error) {
+		done <- serve(ctx, cfg, nil, log, noEnv, func() (*discordgo.Session, error) {
 			s, err := fake.NewSession("Bot " + token)
 			if s != nil {
 				s.ShouldReconnectOnError = false
@@ -177,7 +177,7 @@ func TestServeHTTPRegistersBeforeReady(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, log, noEnv, func() (*discordgo.Session, error) {
+		done <- serve(ctx, cfg, nil, log, noEnv, func() (*discordgo.Session, error) {
 			s, err := fake.NewSession("Bot " + token)
 			if s != nil {
 				s.ShouldReconnectOnError = false
