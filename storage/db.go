@@ -15,6 +15,11 @@ import (
 type DB struct {
 	db *sql.DB
 	d  dialect
+	// scope suffixes notification channels. PostgreSQL's channels are
+	// database-wide while the tables live in a schema, so two deployments in
+	// two schemas of one database would otherwise hear each other's
+	// reloads. Empty in the default schema, "public".
+	scope string
 }
 
 // dialect is what differs between the two databases.

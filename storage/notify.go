@@ -29,7 +29,7 @@ type Event struct {
 }
 
 // Notify sends payload to every Listen on channel, in this process and every
-// other sharing the database, once the transaction commits (at once here).
+// other sharing the database and schema, once the transaction commits (at once here).
 // On SQLite there is only one process, and nobody else to tell: it does
 // nothing.
 func (s *DB) Notify(ctx context.Context, channel, payload string) error {
@@ -39,7 +39,7 @@ func (s *DB) Notify(ctx context.Context, channel, payload string) error {
 	if len(payload) > maxPayload {
 		return fmt.Errorf("notify %s: payload of %d bytes; the limit is %d", channel, len(payload), maxPayload)
 	}
-	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
+	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel+s.scope, payload); err != nil {
 		return fmt.Errorf("notify %s: %w", channel, err)
 	}
 	return nil
@@ -107,7 +107,7 @@ func (s *DB) listenOnce(ctx context.Context, channel string, listening func(), h
 			return errNotPgx
 		}
 		pc := sc.Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel + s.scope}.Sanitize()); err != nil {
 			return errors.Join(fmt.Errorf("listen %s: %w", channel, err), driver.ErrBadConn)
 		}
 		listening()

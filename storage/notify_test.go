@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -89,4 +90,55 @@ func TestNotifyReachesEveryReplica(t *testing.T) {
 			t.Error("a 9000-byte payload was sent")
 		}
 	})
+}
+
+// Channels are database-wide in PostgreSQL, tables are per schema: two
+// deployments in two schemas of one database must not hear each other's
+// reloads.
+func TestNotifyStaysInItsSchema(t *testing.T) {
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skip(PostgresEnv + " is not set (a postgres:// URL of a database the tests may create schemas in); .ci/run sets it")
+	}
+	open := func(connURL string) *DB {
+		db, err := openPostgres(ctx, connURL, migrations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	first, second := open(testSchema(t, base)), open(testSchema(t, base))
+	if first.scope == second.scope || first.scope == "" {
+		t.Fatalf("scopes %q and %q: want two different, non-empty ones", first.scope, second.scope)
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var onFirst, onSecond events
+	for _, l := range []struct {
+		db *DB
+		ev *events
+	}{{first, &onFirst}, {second, &onSecond}} {
+		ready := make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.db.Listen(lctx, ReloadChannel, ready, l.ev.add)
+		}()
+		<-ready
+	}
+	defer func() { cancel(); wg.Wait() }()
+	if err := first.Notify(ctx, ReloadChannel, "first's reload"); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Notify(ctx, ReloadChannel, "second's reload"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		return onFirst.has(Event{Payload: "first's reload"}) && onSecond.has(Event{Payload: "second's reload"})
+	})
+	time.Sleep(200 * time.Millisecond) // time for a stray delivery to show
+	if onFirst.has(Event{Payload: "second's reload"}) || onSecond.has(Event{Payload: "first's reload"}) {
+		t.Errorf("a notification crossed schemas: first heard %v, second %v", onFirst.got, onSecond.got)
+	}
 }

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -37,7 +39,23 @@ func openPostgres(ctx context.Context, connURL string, ms []migration) (*DB, err
 		db.Close()
 		return nil, redactPassword(err, connURL, "")
 	}
-	return &DB{db: db, d: d}, nil
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		db.Close()
+		return nil, redactPassword(fmt.Errorf("%s: read the current schema: %w", d.where, err), connURL, "")
+	}
+	return &DB{db: db, d: d, scope: channelScope(schema)}, nil
+}
+
+// channelScope is the suffix of this schema's notification channels: none
+// for "public", else a short hash of the schema's name (channel names are
+// identifiers of at most 63 bytes, schema names may be as long).
+func channelScope(schema string) string {
+	if schema == "" || schema == "public" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return "_" + hex.EncodeToString(sum[:4])
 }
 
 func connectPostgres(ctx context.Context, connURL string) (*sql.DB, dialect, error) {
