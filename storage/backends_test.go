@@ -79,6 +79,9 @@ func testSchema(t *testing.T, base string) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// Named after the schema, so a test that kills connections kills only
+	// its own, never those of tests running beside it on the same server.
+	q.Set("application_name", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -78,7 +78,8 @@ func TestNotifyReachesEveryReplica(t *testing.T) {
 		// B's listening connection is killed: B makes it again, says it
 		// may have missed something, and hears the next one.
 		if _, err := b.raw(t).Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-			WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`); err != nil {
+			WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()
+			AND application_name = current_setting('application_name')`); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, func() bool { return onB.has(Event{Missed: true}) })

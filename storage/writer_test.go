@@ -239,7 +239,8 @@ func TestWriterSurvivesKilledConnections(t *testing.T) {
 			}
 			if i%200 == 0 {
 				if _, err := raw.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-					WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`); err != nil {
+					WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+					AND application_name = current_setting('application_name')`); err != nil {
 					t.Fatal(err)
 				}
 			}
