@@ -4,8 +4,6 @@ import (
 	"math"
 	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // SQuAD 2.0's unanswerable questions are on the story's topic: they share
@@ -206,20 +204,10 @@ var questionNumber = regexp.MustCompile(`\b[0-9][0-9,.]*\b`)
 // names nothing this way, and the feature stays 0.
 func questionNames(q string) []string {
 	var out []string
-	for i, f := range strings.Fields(q) {
-		w := strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		if i == 0 || w == "" {
-			continue
+	for lw := range capitalisedWords(q, true) {
+		if !stopWords[lw] {
+			out = append(out, lw)
 		}
-		r, _ := utf8.DecodeRuneInString(w)
-		if !unicode.IsUpper(r) {
-			continue
-		}
-		lw := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s"))
-		if notNames[lw] || stopWords[lw] {
-			continue
-		}
-		out = append(out, lw)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"regexp"
 	"strings"
 	"unicode"
@@ -145,23 +146,38 @@ func anyNew(found []string, questionWords map[string]bool) bool {
 // hasNewName looks for a capitalised word past the sentence's first word
 // that the question does not contain: a cheap stand-in for a named entity.
 func hasNewName(sentence string, questionWords map[string]bool) bool {
-	fields := strings.Fields(sentence)
-	for i, f := range fields {
-		w := strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) })
-		if i == 0 || w == "" {
-			continue
+	for lw := range capitalisedWords(sentence, false) {
+		if !questionWords[lw] {
+			return true
 		}
-		r, _ := utf8.DecodeRuneInString(w)
-		if !unicode.IsUpper(r) {
-			continue
-		}
-		lw := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s"))
-		if notNames[lw] || questionWords[lw] {
-			continue
-		}
-		return true
 	}
 	return false
+}
+
+// capitalisedWords yields, lower-cased and without a possessive 's, each
+// word past the text's first that starts with a capital letter and is not
+// a capitalised common word (notNames). The word is trimmed of everything
+// but letters, and of everything but letters and digits with digits set.
+func capitalisedWords(text string, digits bool) iter.Seq[string] {
+	trim := func(r rune) bool { return !unicode.IsLetter(r) && (!digits || !unicode.IsDigit(r)) }
+	return func(yield func(string) bool) {
+		for i, f := range strings.Fields(text) {
+			w := strings.TrimFunc(f, trim)
+			if i == 0 || w == "" {
+				continue
+			}
+			if r, _ := utf8.DecodeRuneInString(w); !unicode.IsUpper(r) {
+				continue
+			}
+			lw := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s"))
+			if notNames[lw] {
+				continue
+			}
+			if !yield(lw) {
+				return
+			}
+		}
+	}
 }
 
 // notNames are capitalised words that are rarely the answer to "who".
