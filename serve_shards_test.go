@@ -85,4 +85,90 @@ func TestServeShardsAuto(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+	// Once serve has stopped, every shard has registered. Each scope is
+	// overwritten once, by the shard that owns it, not once per shard.
+	puts := map[string]int{}
+	for _, r := range fake.Requests() {
+		if r.Route == discordtest.RouteGuildCommands || r.Route == discordtest.RouteGlobalCommands {
+			puts[r.Params["guild"]]++
+		}
+	}
+	for _, g := range guilds {
+		if puts[g] != 1 {
+			t.Errorf("guild %s's commands were overwritten %d times, want once", g, puts[g])
+		}
+	}
+	if puts[""] != 0 {
+		t.Errorf("global commands overwritten %d times with per-guild registration", puts[""])
+	}
+}
+
+// TestServeShardsRegisterGlobalCommandsOnce: with global registration and
+// two shards, the global set is overwritten once (by shard 0), not once a
+// shard, and both shards come up.
+func TestServeShardsRegisterGlobalCommandsOnce(t *testing.T) {
+	const token = "MTIzNDU2Nzg5MDEy.secret-token-value"
+	guilds := []string{"333333333333333333", "111111111111111111"} // shards 0 and 1
+	fake := discordtest.New(t, discordtest.Config{Token: token, Shards: 2, Guilds: guilds})
+	cfg := config.Default()
+	cfg.HTTP.MetricsAddr = freeAddr(t)
+	cfg.Discord.ShardCount = "2"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
+			s, err := fake.NewSession("Bot " + token)
+			if s != nil {
+				s.ShouldReconnectOnError = false
+			}
+			return s, err
+		})
+	}()
+	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
+	defer stop()
+	waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
+	if n := len(fake.Identifies()); n != 2 {
+		t.Errorf("%d IDENTIFYs, want 2", n)
+	}
+	// A question through each shard: by its answer, both shards are well
+	// past registering.
+	for _, g := range guilds {
+		p := fake.SlashCommand("ask", []*discordgo.ApplicationCommandInteractionDataOption{
+			{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "who favors strikes?"},
+		}, discordtest.Caller{GuildID: g})
+		if err := fake.DispatchInteraction(p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fake.WaitFor(wait, func(r discordtest.Request) bool { return r.Params["token"] == p.Token() }); err != nil {
+			t.Fatalf("guild %s: no answer: %v", g, err)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	global := 0
+	for _, r := range fake.Requests() {
+		switch r.Route {
+		case discordtest.RouteGlobalCommands:
+			global++
+		case discordtest.RouteGuildCommands:
+			t.Errorf("guild %s's commands overwritten with global registration (it had none to clear)", r.Params["guild"])
+		}
+	}
+	if global != 1 {
+		t.Errorf("global commands overwritten %d times, want once", global)
+	}
+	if cmds := fake.Commands(""); len(cmds) == 0 {
+		t.Error("no global commands registered")
+	}
 }

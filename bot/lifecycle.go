@@ -94,7 +94,7 @@ func (b *Bot) Run(ctx context.Context, s *discordgo.Session) error {
 		stopSession(s)
 		return errors.New("bot: READY carried no application id")
 	}
-	if err := b.register(ctx, s, appID, func(context.Context) ([]string, error) { return readyGuilds(s), nil }); err != nil {
+	if err := b.register(ctx, s, appID, shardOwns(s), func(context.Context) ([]string, error) { return readyGuilds(s), nil }); err != nil {
 		checks.stop()
 		stopSession(s)
 		if ctx.Err() != nil && b.Err() == nil {

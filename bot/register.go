@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -26,7 +27,33 @@ func (b *Bot) Register(ctx context.Context, s *discordgo.Session) error {
 		}
 		appID = u.ID
 	}
-	return b.register(ctx, s, appID, func(ctx context.Context) ([]string, error) { return userGuilds(ctx, s) })
+	return b.register(ctx, s, appID, ownsAll, func(ctx context.Context) ([]string, error) { return userGuilds(ctx, s) })
+}
+
+// ownsAll is the HTTP transport's scope test: one process, no shards.
+func ownsAll(string) bool { return true }
+
+// shardOwns says which scopes a gateway shard registers, so that N shards
+// make each bulk overwrite once rather than N times (each counts against
+// the same rate limit): a guild belongs to shard (guild_id >> 22) %
+// shard_count, Discord's own formula, and the global scope to shard 0.
+// With shards split across processes, each process registers what its
+// shards own.
+func shardOwns(s *discordgo.Session) func(guild string) bool {
+	id, count := s.ShardID, s.ShardCount
+	if count <= 1 {
+		return ownsAll
+	}
+	return func(guild string) bool {
+		if guild == "" {
+			return id == 0
+		}
+		g, err := strconv.ParseUint(guild, 10, 64)
+		if err != nil {
+			return id == 0 // not a snowflake: config validation reports it; register once
+		}
+		return int((g>>22)%uint64(count)) == id
+	}
 }
 
 // applicationID reads the application id from READY, falling back to the
@@ -81,12 +108,16 @@ func userGuilds(ctx context.Context, s *discordgo.Session) ([]string, error) {
 // one global. Then it clears the other scope: the global set when
 // registering per guild, the per-guild sets of guilds (listed by guilds)
 // when registering globally. Only a set that is not empty is overwritten.
-func (b *Bot) register(ctx context.Context, s *discordgo.Session, appID string, guilds func(context.Context) ([]string, error)) error {
+// Scopes for which owns is false are left to the shard that owns them.
+func (b *Bot) register(ctx context.Context, s *discordgo.Session, appID string, owns func(guild string) bool, guilds func(context.Context) ([]string, error)) error {
 	scopes := b.cfg.GuildIDs
 	if len(scopes) == 0 {
 		scopes = []string{""}
 	}
 	for _, guild := range scopes {
+		if !owns(guild) {
+			continue
+		}
 		cmds := commandsFor(guild)
 		if _, err := s.ApplicationCommandBulkOverwrite(appID, guild, cmds, discordgo.WithContext(ctx)); err != nil {
 			return b.runError("register commands "+where(guild), err)
@@ -95,7 +126,9 @@ func (b *Bot) register(ctx context.Context, s *discordgo.Session, appID string, 
 	}
 	var stale []string
 	if len(b.cfg.GuildIDs) > 0 {
-		stale = []string{""}
+		if owns("") {
+			stale = []string{""}
+		}
 	} else {
 		ids, err := guilds(ctx)
 		if err != nil {
