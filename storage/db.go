@@ -292,23 +292,25 @@ func (s *DB) Vote(ctx context.Context, v Vote) (VoteResult, error) {
 		return VoteResult{}, fmt.Errorf("vote: begin: %w", err)
 	}
 	defer tx.Rollback()
-	var (
-		res  VoteResult
-		prev bool
-	)
-	err = tx.QueryRowContext(ctx, s.q(`SELECT up FROM votes WHERE answer_id = ? AND user_hash = ?`), v.AnswerID, string(v.User)).Scan(&prev)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		res.Counted = true
-	case err != nil:
+	// Insert, else change: each statement decides on the row itself, so
+	// simultaneous clicks (two replicas, a double click) are serialised
+	// by the row's lock and exactly one of them counts. Reading first and
+	// writing after would let both see no vote and both count.
+	var res VoteResult
+	inserted, err := affected(tx.ExecContext(ctx, s.q(`INSERT INTO votes (answer_id, user_hash, up, ts) VALUES (?, ?, ?, ?)
+		ON CONFLICT (answer_id, user_hash) DO NOTHING`), v.AnswerID, string(v.User), v.Up, millis(v.Time)))
+	if err != nil {
 		return VoteResult{}, fmt.Errorf("vote: %w", err)
-	case prev != v.Up:
-		res.Counted, res.Changed = true, true
 	}
-	if res.Counted {
-		if err := s.upsertVotes(ctx, tx, []Vote{v}); err != nil {
+	if inserted {
+		res.Counted = true
+	} else {
+		changed, err := affected(tx.ExecContext(ctx, s.q(`UPDATE votes SET up = ?, ts = ? WHERE answer_id = ? AND user_hash = ? AND up <> ?`),
+			v.Up, millis(v.Time), v.AnswerID, string(v.User), v.Up))
+		if err != nil {
 			return VoteResult{}, fmt.Errorf("vote: %w", err)
 		}
+		res.Counted, res.Changed = changed, changed
 	}
 	err = tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(SUM(CASE WHEN up THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN up THEN 0 ELSE 1 END), 0)
 		FROM votes WHERE answer_id = ?`), v.AnswerID).Scan(&res.Up, &res.Down)
@@ -319,6 +321,15 @@ func (s *DB) Vote(ctx context.Context, v Vote) (VoteResult, error) {
 		return VoteResult{}, fmt.Errorf("vote: commit: %w", err)
 	}
 	return res, nil
+}
+
+// affected reports whether a statement changed a row.
+func affected(r sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n > 0, err
 }
 
 // Take counts one event in key's current fixed window.

@@ -3,8 +3,10 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -207,6 +209,51 @@ func TestOneVotePerUserChangeableAndDurable(t *testing.T) {
 		}
 		if _, err := again.Vote(ctx, Vote{AnswerID: "a1"}); err == nil {
 			t.Error("a vote without a user was accepted")
+		}
+	})
+}
+
+// TestSimultaneousClicksCountOnce: one user's click arriving at two
+// replicas at the same moment (a double click, a retried interaction) is
+// one vote, and exactly one of the replies says it counted.
+func TestSimultaneousClicksCountOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		replicas := []*DB{mustOpen(t, b), mustOpen(t, b)}
+		for round := range 20 {
+			answer := fmt.Sprintf("race%d", round)
+			const clicks = 6
+			results := make([]VoteResult, clicks)
+			errs := make([]error, clicks)
+			var start, wg sync.WaitGroup
+			start.Add(1)
+			for i := range clicks {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					start.Wait()
+					results[i], errs[i] = replicas[i%2].Vote(ctx, Vote{AnswerID: answer, User: "u1", Up: true, Time: day0})
+				}()
+			}
+			start.Done()
+			wg.Wait()
+			counted := 0
+			for i, r := range results {
+				if errs[i] != nil {
+					t.Fatalf("round %d click %d: %v", round, i, errs[i])
+				}
+				if r.Counted {
+					counted++
+				}
+				if r.Changed {
+					t.Errorf("round %d click %d: a repeat of the same vote reported as changed", round, i)
+				}
+			}
+			if counted != 1 {
+				t.Fatalf("round %d: %d of %d simultaneous identical clicks counted, want 1", round, counted, clicks)
+			}
+			if last := results[0]; last.Up != 1 || last.Down != 0 {
+				t.Errorf("round %d: counts %+v, want one up", round, last)
+			}
 		}
 	})
 }
