@@ -172,3 +172,90 @@ func TestServeShardsRegisterGlobalCommandsOnce(t *testing.T) {
 		t.Error("no global commands registered")
 	}
 }
+
+// TestServeShardsSplitAcrossProcesses: two serve runs, as two processes
+// would be, each with one of two shards (discord.shard_ids [0] and [1]).
+// Each identifies only its shard, each guild's commands are overwritten
+// once in all, and a question from a guild on either shard is answered
+// once.
+func TestServeShardsSplitAcrossProcesses(t *testing.T) {
+	const token = "MTIzNDU2Nzg5MDEy.secret-token-value"
+	guilds := []string{"333333333333333333", "111111111111111111"} // shards 0 and 1
+	fake := discordtest.New(t, discordtest.Config{Token: token, Shards: 2, Guilds: guilds})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
+	defer stop()
+	done := make(chan error, 2)
+	for shard := range 2 {
+		cfg := config.Default()
+		cfg.HTTP.MetricsAddr = freeAddr(t)
+		cfg.Discord.GuildIDs = guilds
+		cfg.Discord.ShardCount = "2"
+		cfg.Discord.ShardIDs = []int{shard}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
+				s, err := fake.NewSession("Bot " + token)
+				if s != nil {
+					s.ShouldReconnectOnError = false
+				}
+				return s, err
+			})
+		}()
+		waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
+	}
+	shards := map[[2]int]int{}
+	for _, id := range fake.Identifies() {
+		if id.Shard != nil {
+			shards[*id.Shard]++
+		}
+	}
+	if len(shards) != 2 || shards[[2]int{0, 2}] != 1 || shards[[2]int{1, 2}] != 1 {
+		t.Errorf("identified shards %v, want [0 2] and [1 2] once each", shards)
+	}
+	for _, g := range guilds {
+		p := fake.SlashCommand("ask", []*discordgo.ApplicationCommandInteractionDataOption{
+			{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "who favors strikes?"},
+		}, discordtest.Caller{GuildID: g})
+		if err := fake.DispatchInteraction(p); err != nil {
+			t.Fatal(err)
+		}
+		req, err := fake.WaitFor(wait, func(r discordtest.Request) bool { return r.Params["token"] == p.Token() })
+		if err != nil {
+			t.Fatalf("guild %s: no answer: %v", g, err)
+		}
+		if !strings.Contains(string(req.Body), "Gorka") {
+			t.Errorf("guild %s: %s", g, req.Body)
+		}
+	}
+	cancel()
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop")
+		}
+	}
+	puts := map[string]int{}
+	for _, r := range fake.Requests() {
+		switch r.Route {
+		case discordtest.RouteGuildCommands, discordtest.RouteGlobalCommands:
+			puts[r.Params["guild"]]++
+		case discordtest.RouteCallback:
+			if r.Status >= 400 {
+				t.Errorf("a callback failed (answered twice?): %v %s", r, r.Body)
+			}
+		}
+	}
+	for _, g := range guilds {
+		if puts[g] != 1 {
+			t.Errorf("guild %s's commands were overwritten %d times across both processes, want once", g, puts[g])
+		}
+	}
+}
