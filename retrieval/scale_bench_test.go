@@ -223,7 +223,7 @@ func runScale(b *testing.B, n int) {
 // vectors the index uses and its stories.
 func saveIndex(b *testing.B, dir *store.Dir, ix *retrieval.Index) {
 	c := retrieval.NewEmbeddingCache()
-	c.Put(ix.Vectors()...)
+	c.PutSegments(ix.Segments()...)
 	if err := dir.SaveCache(c); err != nil {
 		b.Fatal(err)
 	}
