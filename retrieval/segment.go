@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"storybot/knowledge"
 )
@@ -110,6 +111,8 @@ func structure(s *knowledge.Story, key segmentKey, opts Options, dict *termDict)
 		seg.termOff = append(seg.termOff, uint32(len(seg.terms)))
 	}
 	seg.chunks = ChunkSentences(s.ID, s.Body, sents, opts.Chunking)
+	// Segments live as long as their story: no slack from appending.
+	seg.sents, seg.chunks, seg.terms = slices.Clone(seg.sents), slices.Clone(seg.chunks), slices.Clone(seg.terms)
 	return seg, nil
 }
 
