@@ -111,6 +111,9 @@ type storyVersion struct {
 	key  string // storyKey
 	body string
 	seg  *segment
+	// words and enc are the IDs of the models the segment's vectors are
+	// from ("" without).
+	words, enc string
 }
 
 // latestOf is the segment last built or used for a story.
@@ -222,9 +225,29 @@ type CachedVector struct {
 	Vector   []float32
 }
 
-// Entries lists the cache's vectors, for persistence. The order is
-// unspecified.
+// Entries lists every vector the cache can give by text: those kept per
+// text, and those of the segments of the stories it last built (as
+// float32). For tools that keep vectors by text; the store saves
+// TextEntries and Segments instead. The order is unspecified.
 func (c *EmbeddingCache) Entries() []CachedVector {
+	out := c.TextEntries()
+	seen := make(map[cacheKey]bool, len(out))
+	for _, e := range out {
+		seen[cacheKey{e.Embedder, e.TextHash}] = true
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, v := range c.latest {
+		if v.words != "" && v.seg.sents != nil {
+			out = v.seg.entries(v.body, v.words, v.enc, seen, out)
+		}
+	}
+	return out
+}
+
+// TextEntries lists the vectors kept per text (Put, Embed), not those in
+// segments. The order is unspecified.
+func (c *EmbeddingCache) TextEntries() []CachedVector {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]CachedVector, 0, len(c.vectors))

@@ -189,13 +189,20 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 	cache := opts.Cache
 	ix := &Index{opts: opts, stories: slices.Clone(stories), dict: cache.terms()}
 
+	var wordID, encID string
+	if opts.Embedder != nil {
+		wordID = opts.Embedder.ID()
+		if opts.Encoder != nil {
+			encID = opts.Encoder.ID()
+		}
+	}
 	ix.segs = make([]*segment, len(ix.stories))
 	latest := make([]storyVersion, len(ix.stories))
 	var work []*pending
 	var fresh []*segment
 	for si, s := range ix.stories {
 		key := keyFor(s, opts)
-		latest[si] = storyVersion{storyKey(s, opts), s.Body, nil}
+		latest[si] = storyVersion{key: storyKey(s, opts), body: s.Body, words: wordID, enc: encID}
 		seg := cache.segment(key)
 		if seg != nil && seg.sents != nil && seg.hasVectors(opts) {
 			ix.segs[si] = seg
@@ -462,29 +469,8 @@ func (ix *Index) Vectors() []CachedVector {
 	}
 	seen := map[cacheKey]bool{}
 	var out []CachedVector
-	add := func(id, text string, rows *qrows, r int) {
-		k := cacheKey{id, sha256.Sum256([]byte(text))}
-		if seen[k] {
-			return
-		}
-		seen[k] = true
-		v := rows.vector(r)
-		if rows.scale[r] == 0 {
-			v = make([]float32, rows.dims)
-		}
-		out = append(out, CachedVector{Embedder: id, TextHash: k.text, Vector: v})
-	}
 	for si, seg := range ix.segs {
-		chunks, sents := seg.texts(ix.stories[si].Body)
-		for i, t := range chunks {
-			add(wordID, t, &seg.chunkVec, i)
-		}
-		for i, t := range sents {
-			add(wordID, t, &seg.sentVec, i)
-			if ix.hasEnc {
-				add(encID, t, &seg.sentEnc, i)
-			}
-		}
+		out = seg.entries(ix.stories[si].Body, wordID, encID, seen, out)
 	}
 	return out
 }

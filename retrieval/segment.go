@@ -419,3 +419,31 @@ func (ix *Index) centralVectors() func(g int) (*qrows, int) {
 		return &seg.sentVec, i
 	}
 }
+
+// entries appends seg's vectors as per-text entries (float32), skipping
+// (model, text) pairs already seen: words is the Embedder's ID, enc the
+// Encoder's ("" without).
+func (seg *segment) entries(body, words, enc string, seen map[cacheKey]bool, out []CachedVector) []CachedVector {
+	add := func(id, text string, rows *qrows, r int) {
+		if rows.len() <= r {
+			return
+		}
+		k := cacheKey{id, sha256.Sum256([]byte(text))}
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, CachedVector{Embedder: id, TextHash: k.text, Vector: rows.vector(r)})
+	}
+	chunks, sents := seg.texts(body)
+	for i, t := range chunks {
+		add(words, t, &seg.chunkVec, i)
+	}
+	for i, t := range sents {
+		add(words, t, &seg.sentVec, i)
+		if enc != "" {
+			add(enc, t, &seg.sentEnc, i)
+		}
+	}
+	return out
+}

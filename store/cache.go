@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 
 	"storybot/retrieval"
@@ -34,15 +35,28 @@ const maxDims = 1 << 16
 
 // SaveCache writes every vector in c, replacing the stored cache only once
 // the new one is complete and synced.
-func (d *Dir) SaveCache(c *retrieval.EmbeddingCache) error {
-	entries := c.Entries()
+func (d *Dir) SaveCache(c *retrieval.EmbeddingCache) error { return d.saveCache(CacheFile, c) }
+
+// SaveCacheFile is SaveCache to a file of the caller's naming (eval's
+// --vector-cache), written the same crash-safe way beside it.
+func SaveCacheFile(path string, c *retrieval.EmbeddingCache) error {
+	return (&Dir{path: filepath.Dir(path)}).saveCache(filepath.Base(path), c)
+}
+
+// LoadCacheFile is LoadCache from a file SaveCacheFile wrote.
+func LoadCacheFile(path string) (*retrieval.EmbeddingCache, error) {
+	return (&Dir{path: filepath.Dir(path)}).loadCache(filepath.Base(path))
+}
+
+func (d *Dir) saveCache(name string, c *retrieval.EmbeddingCache) error {
+	entries := c.TextEntries()
 	// Sorted, so the same cache always gives the same bytes.
 	slices.SortFunc(entries, func(a, b retrieval.CachedVector) int {
 		return cmp.Or(cmp.Compare(a.Embedder, b.Embedder), bytes.Compare(a.TextHash[:], b.TextHash[:]))
 	})
 	segs := c.Segments()
 	slices.SortFunc(segs, func(a, b retrieval.SegmentVectors) int { return bytes.Compare(a.Key[:], b.Key[:]) })
-	return d.writeFile(CacheFile, cacheMagic, cacheVersion, func(w io.Writer) error {
+	return d.writeFile(name, cacheMagic, cacheVersion, func(w io.Writer) error {
 		var groups [][]retrieval.CachedVector
 		for i := 0; i < len(entries); {
 			j := i + 1
@@ -103,10 +117,12 @@ func (d *Dir) SaveCache(c *retrieval.EmbeddingCache) error {
 // A missing file is an error wrapping fs.ErrNotExist; a damaged one wraps
 // ErrCorrupt. Either way the caller starts with an empty cache: nothing from
 // a bad file is used.
-func (d *Dir) LoadCache() (*retrieval.EmbeddingCache, error) {
+func (d *Dir) LoadCache() (*retrieval.EmbeddingCache, error) { return d.loadCache(CacheFile) }
+
+func (d *Dir) loadCache(name string) (*retrieval.EmbeddingCache, error) {
 	var entries []retrieval.CachedVector
 	var segs []retrieval.SegmentVectors
-	err := d.readFileOf(CacheFile, cacheMagic, []uint32{cacheVersion, cacheVersionV1}, func(r *payloadReader, version uint32) error {
+	err := d.readFileOf(name, cacheMagic, []uint32{cacheVersion, cacheVersionV1}, func(r *payloadReader, version uint32) error {
 		var err error
 		if entries, err = readTextVectors(r); err != nil {
 			return err
