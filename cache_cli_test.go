@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"storybot/store"
 )
 
 // envOf is a getenv over vars only: the real user cache directory and
@@ -308,5 +310,36 @@ func TestEvalSecondRunIsServedFromTheCache(t *testing.T) {
 	_, stderr, err := runWith(t, env, "eval", "--no-cache", set)
 	if err != nil || strings.Contains(stderr, "embedding cache") {
 		t.Errorf("--no-cache: %v, stderr:\n%s", err, stderr)
+	}
+}
+
+// TestEvalVectorCacheIsTheStoreFormat: --vector-cache FILE keeps the
+// vectors in the store's cache format, so a second run embeds nothing and
+// gives the same figures; a file in the gob format of earlier versions is a
+// warning and an empty cache, replaced at the end of the run.
+func TestEvalVectorCacheIsTheStoreFormat(t *testing.T) {
+	env := tempHome(t)
+	set := squadFile(t)
+	file := filepath.Join(t.TempDir(), "vectors.cache")
+	if err := os.WriteFile(file, []byte("\x0e\xff\x81\x02\x01\x02\xff\x82\x00\x01\xff\x84\x00\x00"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first, stderr, err := runWith(t, env, "eval", "--json", "--vector-cache", file, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "ignoring the vector cache") {
+		t.Errorf("an old-format file gave no warning:\n%s", stderr)
+	}
+	c, err := store.LoadCacheFile(file)
+	if err != nil || c.Len() == 0 {
+		t.Fatalf("the vector cache after the run: %v, %v", c, err)
+	}
+	second, stderr, err := runWith(t, env, "eval", "--json", "--vector-cache", file, set)
+	if err != nil || strings.Contains(stderr, "warning") {
+		t.Fatalf("second run: %v\n%s", err, stderr)
+	}
+	if timings.ReplaceAllString(first, "") != timings.ReplaceAllString(second, "") {
+		t.Errorf("the cached run's figures differ:\n%s\n---\n%s", first, second)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,10 +56,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	var storeDir *store.Dir
 	switch {
 	case *vectorCache != "":
-		opts.Cache = retrieval.NewEmbeddingCache()
-		if err := loadVectorCache(*vectorCache, opts.Cache); err != nil {
-			return err
-		}
+		opts.Cache = loadVectorCache(*vectorCache, stderr)
 	case !*noCache:
 		storeDir, opts.Cache = openEvalCache(path, stderr, getenv)
 	}
@@ -103,8 +99,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	if *vectorCache != "" {
-		if err := saveVectorCache(*vectorCache, opts.Cache); err != nil {
-			return err
+		if err := store.SaveCacheFile(*vectorCache, opts.Cache); err != nil {
+			return fmt.Errorf("vector cache: %w", err)
 		}
 	}
 	if storeDir != nil {
@@ -255,8 +251,6 @@ func printKinds(tw io.Writer, kinds map[string]eval.Outcomes) {
 	}
 }
 
-// loadVectorCache seeds c from a file written by saveVectorCache; a missing
-// file is an empty cache.
 // openEvalCache opens the eval set's data directory (cliCacheDir) and its
 // stored cache, through the store the bot uses. A cache that cannot be used
 // is a warning and an empty cache: the eval runs anyway.
@@ -280,37 +274,20 @@ func openEvalCache(setPath string, stderr io.Writer, getenv func(string) string)
 	return dir, retrieval.NewEmbeddingCache()
 }
 
-func loadVectorCache(path string, c *retrieval.EmbeddingCache) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+// loadVectorCache reads --vector-cache FILE, the store's cache format in a
+// file of the caller's naming: one format for every cache. A missing file
+// is an empty cache; one that cannot be used (damaged, or the gob file
+// earlier versions wrote) is a warning and an empty cache, rewritten at
+// the end of the run.
+func loadVectorCache(path string, stderr io.Writer) *retrieval.EmbeddingCache {
+	c, err := store.LoadCacheFile(path)
+	switch {
+	case err == nil:
+		return c
+	case !errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stderr, "warning: ignoring the vector cache and embedding again: %v\n", err)
 	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var entries []retrieval.CachedVector
-	if err := gob.NewDecoder(f).Decode(&entries); err != nil {
-		return fmt.Errorf("vector cache %s: %w", path, err)
-	}
-	c.Put(entries...)
-	return nil
-}
-
-func saveVectorCache(path string, c *retrieval.EmbeddingCache) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if err := gob.NewEncoder(f).Encode(c.Entries()); err != nil {
-		f.Close()
-		return fmt.Errorf("vector cache %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return retrieval.NewEmbeddingCache()
 }
 
 // tuning holds the flags that override retrieval settings, for measuring

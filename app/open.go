@@ -232,7 +232,7 @@ func save(dir *store.Dir, cache *retrieval.EmbeddingCache, ix *retrieval.Index, 
 // the texts of stories long since changed or removed.
 func saveCache(dir *store.Dir, ix *retrieval.Index) error {
 	c := retrieval.NewEmbeddingCache()
-	c.Put(ix.Vectors()...)
+	c.PutSegments(ix.Segments()...)
 	return dir.SaveCache(c)
 }
 

@@ -209,7 +209,7 @@ func (ix *Index) read(ctx context.Context, q string) (reading, error) {
 // encodeQuestion is the question's sentence-encoder vector, or nil when the
 // snapshot has no encoder or the question has no known word.
 func (ix *Index) encodeQuestion(ctx context.Context, q string) ([]float32, error) {
-	if ix.sentEnc == nil {
+	if !ix.hasEncoder() {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, ix.opts.QueryTimeout)
@@ -286,7 +286,7 @@ func (ix *Index) analyze(q string) questionInfo {
 				qi.antonyms[a] = true
 			}
 		}
-		idf := ix.sentIDF.idf(t)
+		idf := ix.sentenceIDF(t)
 		qi.weights = append(qi.weights, idf)
 		qi.total += idf
 		if idf > rarestIDF {
@@ -336,20 +336,20 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			cand.cue = hasAnswerCue(qi.kind, ix.sentenceText(g), qi.lower)
 			f := &cand.features
 			f[fCoverage] = cand.coverage
-			f[fBigram] = bigrams(qi.terms, ix.sentTerms[g])
+			f[fBigram] = bigrams(qi.terms, ix.sentenceTerms(g))
 			f[fCue] = b2f(cand.cue)
 			f[fRank] = 1 / float64(rank+1)
 			f[fChunkScore] = h.Score / hits[0].Score
-			f[fLength] = math.Log1p(float64(len(ix.sentTerms[g])))
+			f[fLength] = math.Log1p(float64(len(ix.sentenceTerms(g))))
 			f[fNeighbor] = ix.neighborCoverage(qi, g)
-			f[fSemantic] = qi.semantic(ix.sentVecs, g)
+			f[fSemantic] = ix.sentenceCosine(g, qi.vec)
 			if n := len(qi.allWords); n > 1 {
 				f[fPhrase] = float64(longestRun(qi.allWords, words(ix.sentenceText(g)))) / float64(n)
 			}
-			f[fRarest] = b2f(contains(ix.sentTerms[g], qi.rarest))
+			f[fRarest] = b2f(contains(ix.sentenceTerms(g), qi.rarest))
 			weights := &pickerWeights
 			if qi.enc != nil {
-				f[fEncoder] = cosine(qi.enc, ix.sentEnc[g])
+				f[fEncoder] = ix.encoderCosine(g, qi.enc)
 				weights = &pickerWeightsEncoder
 			}
 			cand.score = f.dot(*weights)
@@ -419,7 +419,7 @@ func (ix *Index) coverage(qi questionInfo, g int) float64 {
 func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
 	t := qi.terms[i]
 	best := 0.0
-	for _, s := range ix.sentTerms[g] {
+	for _, s := range ix.sentenceTerms(g) {
 		if s == t {
 			return 1
 		}
@@ -464,7 +464,7 @@ func (ix *Index) pickSupporting(qi questionInfo, cands []candidate, threshold fl
 			rel := c.score / best.score
 			red := 0.0
 			for _, p := range picked {
-				red = max(red, overlap(ix.sentTerms[c.sentence], ix.sentTerms[p.sentence]))
+				red = max(red, overlap(ix.sentenceTerms(c.sentence), ix.sentenceTerms(p.sentence)))
 			}
 			dist := ix.distance(best.sentence, c.sentence)
 			complement := qi.kind != askOther && !best.cue && c.cue && dist <= 2

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"container/heap"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -13,37 +14,66 @@ const (
 	DefaultB  = 0.5
 )
 
-// bm25 is an inverted index over the terms of a set of documents (chunks, or
-// sentences), scored with Okapi BM25. It is built once and only read after.
+// bm25 is an inverted index over the term IDs of a set of documents
+// (chunks), scored with Okapi BM25. It is built once and only read after.
+// The postings sit in one block, term by term: for term t,
+// post[start[t]:start[t+1]], each doc<<8 | tf (tf capped at 255, where
+// BM25's saturation makes one more count worth nothing measurable).
 type bm25 struct {
-	k1, b    float64
-	postings map[string][]posting
-	docLen   []float64
-	avgLen   float64
+	k1, b  float64
+	dict   *termDict
+	start  []uint32 // len = terms known at build + 1
+	post   []uint32
+	docLen []float32
+	avgLen float64
 }
 
-type posting struct {
-	doc int32
-	tf  int32
-}
+// maxBM25Docs is what the postings' 24 bits of document number hold.
+const maxBM25Docs = 1 << 24
 
-func newBM25(docs [][]string, k1, b float64) *bm25 {
-	ix := &bm25{k1: k1, b: b, postings: make(map[string][]posting), docLen: make([]float64, len(docs))}
+// newBM25 indexes n documents; doc(d, buf) appends document d's term IDs
+// to buf. Terms the dict gave IDs to after the build are unknown to it.
+func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, b float64) *bm25 {
+	nterms := dict.size()
+	ix := &bm25{k1: k1, b: b, dict: dict, start: make([]uint32, nterms+1), docLen: make([]float32, n)}
+	// Each document's distinct terms and counts, document by document,
+	// then turned term by term.
+	var bags []uint32 // term<<8 | tf
+	bagEnd := make([]int, n)
+	var buf []uint32
 	var total float64
-	tf := make(map[string]int32)
-	for d, terms := range docs {
-		clear(tf)
-		for _, t := range terms {
-			tf[t]++
+	for d := range n {
+		buf = doc(d, buf[:0])
+		slices.Sort(buf)
+		for i := 0; i < len(buf); {
+			j := i + 1
+			for j < len(buf) && buf[j] == buf[i] {
+				j++
+			}
+			bags = append(bags, buf[i]<<8|uint32(min(j-i, 255)))
+			ix.start[buf[i]+1]++
+			i = j
 		}
-		for t, n := range tf {
-			ix.postings[t] = append(ix.postings[t], posting{int32(d), n})
-		}
-		ix.docLen[d] = float64(len(terms))
-		total += float64(len(terms))
+		bagEnd[d] = len(bags)
+		ix.docLen[d] = float32(len(buf))
+		total += float64(len(buf))
 	}
-	if len(docs) > 0 {
-		ix.avgLen = total / float64(len(docs))
+	for t := range nterms {
+		ix.start[t+1] += ix.start[t]
+	}
+	ix.post = make([]uint32, len(bags))
+	next := slices.Clone(ix.start[:nterms])
+	d := 0
+	for i, p := range bags {
+		for i >= bagEnd[d] {
+			d++
+		}
+		t := p >> 8
+		ix.post[next[t]] = uint32(d)<<8 | p&0xff
+		next[t]++
+	}
+	if n > 0 {
+		ix.avgLen = total / float64(n)
 	}
 	if ix.avgLen == 0 {
 		ix.avgLen = 1
@@ -51,11 +81,23 @@ func newBM25(docs [][]string, k1, b float64) *bm25 {
 	return ix
 }
 
+// postings are term t's, nil for a term the index does not hold.
+func (ix *bm25) postings(term string) []uint32 {
+	id, ok := ix.dict.lookup(term)
+	if !ok || int(id)+1 >= len(ix.start) {
+		return nil
+	}
+	return ix.post[ix.start[id]:ix.start[id+1]]
+}
+
 // idf is the BM25+ form that stays positive for terms in most documents. A
 // term no document holds gets the largest value: it is the most surprising.
 func (ix *bm25) idf(term string) float64 {
-	n := float64(len(ix.postings[term]))
-	N := float64(len(ix.docLen))
+	return bm25IDF(len(ix.postings(term)), len(ix.docLen))
+}
+
+func bm25IDF(df, docs int) float64 {
+	n, N := float64(df), float64(docs)
 	return math.Log(1 + (N-n+0.5)/(n+0.5))
 }
 
@@ -68,18 +110,37 @@ func (ix *bm25) scoreAll(query []string, scores []float64) {
 			continue
 		}
 		seen[t] = true
-		ps := ix.postings[t]
+		ps := ix.postings(t)
 		if len(ps) == 0 {
 			continue
 		}
-		idf := ix.idf(t)
+		idf := bm25IDF(len(ps), len(ix.docLen))
 		for _, p := range ps {
-			tf := float64(p.tf)
-			norm := ix.k1 * (1 - ix.b + ix.b*ix.docLen[p.doc]/ix.avgLen)
-			scores[p.doc] += idf * tf * (ix.k1 + 1) / (tf + norm)
+			doc, tf := p>>8, float64(p&0xff)
+			norm := ix.k1 * (1 - ix.b + ix.b*float64(ix.docLen[doc])/ix.avgLen)
+			scores[doc] += idf * tf * (ix.k1 + 1) / (tf + norm)
 		}
 	}
 }
+
+// docFreq is how many sentences hold each term: all the sentence-level
+// statistics the answerer reads (IDF, and whether a word occurs at all).
+type docFreq struct {
+	dict *termDict
+	df   []uint32 // by term ID, for the terms known at build
+	docs int
+}
+
+func (f *docFreq) count(term string) int {
+	id, ok := f.dict.lookup(term)
+	if !ok || int(id) >= len(f.df) {
+		return 0
+	}
+	return int(f.df[id])
+}
+
+// idf is as bm25's, over sentences.
+func (f *docFreq) idf(term string) float64 { return bm25IDF(f.count(term), f.docs) }
 
 // scored is a document and its score in one ranking.
 type scored struct {

@@ -5,9 +5,19 @@ import (
 	"testing"
 )
 
+// bm25Of indexes documents given as terms.
+func bm25Of(docs [][]string, k1, b float64) *bm25 {
+	dict := newTermDict()
+	ids := make([][]uint32, len(docs))
+	for i, d := range docs {
+		ids[i] = dict.intern(d, nil)
+	}
+	return newBM25(dict, len(docs), func(d int, buf []uint32) []uint32 { return append(buf, ids[d]...) }, k1, b)
+}
+
 func TestBM25MatchesHandComputedScores(t *testing.T) {
 	docs := [][]string{{"a", "b"}, {"a", "a", "c"}, {"c"}}
-	ix := newBM25(docs, 1.2, 0.75)
+	ix := bm25Of(docs, 1.2, 0.75)
 	// N=3, avgdl=2. idf(a) = ln(1 + (3-2+0.5)/(2+0.5)) = ln 1.6.
 	idf := math.Log(1.6)
 	want := map[int]float64{
@@ -32,7 +42,7 @@ func TestBM25MatchesHandComputedScores(t *testing.T) {
 }
 
 func TestBM25RepeatedQueryTermsCountOnce(t *testing.T) {
-	ix := newBM25([][]string{{"x"}, {"y"}}, 1.2, 0.75)
+	ix := bm25Of([][]string{{"x"}, {"y"}}, 1.2, 0.75)
 	once := ix.search([]string{"x"}, 1)
 	twice := ix.search([]string{"x", "x"}, 1)
 	if once[0].score != twice[0].score {

@@ -69,7 +69,7 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	f[cCue] = b2f(best.cue)
 	sentWords := toSetOf(words(text))
 	f[cNegation] = b2f(negationMismatch(qi.allWords, sentWords))
-	for _, t := range ix.sentTerms[g] {
+	for _, t := range ix.sentenceTerms(g) {
 		if qi.antonyms[t] && !contains(qi.terms, t) {
 			f[cNegation] = 1
 		}
@@ -90,7 +90,7 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 			f[cMissingNumber] = 1
 		}
 	}
-	if qi.total > 0 && qi.rarest != "" && !contains(ix.sentTerms[g], qi.rarest) {
+	if qi.total > 0 && qi.rarest != "" && !contains(ix.sentenceTerms(g), qi.rarest) {
 		for i, t := range qi.terms {
 			if t == qi.rarest {
 				f[cMissingFocus] = qi.weights[i] / qi.total
@@ -102,13 +102,13 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	}
 	f[cPassage] = ix.paragraphCoverage(qi, g)
 	if qi.total > 0 {
-		top := ix.sentIDF.idf("") // a term no sentence holds has the largest IDF
+		top := ix.sentenceIDF("") // a term no sentence holds has the largest IDF
 		absent, maxMissing := 0.0, 0.0
 		for i, t := range qi.terms {
-			if len(ix.sentIDF.postings[t]) == 0 {
+			if ix.sentencesWith(t) == 0 {
 				absent += qi.weights[i]
 			}
-			if !contains(ix.sentTerms[g], t) {
+			if !contains(ix.sentenceTerms(g), t) {
 				maxMissing = max(maxMissing, qi.weights[i]/top)
 			}
 		}
@@ -179,12 +179,12 @@ func (ix *Index) paragraphCoverage(qi questionInfo, g int) float64 {
 	s := ix.sentences[g]
 	terms := map[string]bool{}
 	for n := g; n >= 0 && ix.sentences[n].story == s.story && ix.sentences[n].Paragraph == s.Paragraph; n-- {
-		for _, t := range ix.sentTerms[n] {
+		for _, t := range ix.sentenceTerms(n) {
 			terms[t] = true
 		}
 	}
 	for n := g + 1; n < len(ix.sentences) && ix.sentences[n].story == s.story && ix.sentences[n].Paragraph == s.Paragraph; n++ {
-		for _, t := range ix.sentTerms[n] {
+		for _, t := range ix.sentenceTerms(n) {
 			terms[t] = true
 		}
 	}

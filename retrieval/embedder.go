@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 )
@@ -28,23 +29,153 @@ type cacheKey struct {
 // EmbeddingCache remembers vectors by (embedder ID, sha256 of the text), so a
 // reload re-embeds only the chunks whose text changed. Safe for concurrent
 // use; shared by every snapshot built from it.
+//
+// It also holds the story segments built with it (segment.go): a story's
+// sentences, chunks, term IDs and int8 vectors, keyed by what they depend
+// on, and the term dictionary their IDs come from. Snapshots share those
+// segments with the cache instead of holding copies; a vector built into a
+// segment is not kept per text as well.
 type EmbeddingCache struct {
-	mu      sync.RWMutex
-	vectors map[cacheKey][]float32
+	mu       sync.RWMutex
+	vectors  map[cacheKey][]float32
+	segments map[segmentKey]*segment
+	// latest is, by storyKey, the segment last built or used for a story
+	// and the body it came from.
+	latest map[string]storyVersion
+	dict   *termDict
 
 	hits, misses atomic.Int64
 }
 
 // NewEmbeddingCache returns an empty cache.
 func NewEmbeddingCache() *EmbeddingCache {
-	return &EmbeddingCache{vectors: make(map[cacheKey][]float32)}
+	return &EmbeddingCache{vectors: make(map[cacheKey][]float32), segments: make(map[segmentKey]*segment), latest: make(map[string]storyVersion), dict: newTermDict()}
 }
 
-// Len is the number of cached vectors.
+// Len is the number of cached vectors: those kept per text and those in
+// segments.
 func (c *EmbeddingCache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.vectors)
+	n := len(c.vectors)
+	for _, s := range c.segments {
+		n += s.chunkVec.len() + s.sentVec.len() + s.sentEnc.len()
+	}
+	return n
+}
+
+// Segments are the cache's story segments' vectors, for persistence. The
+// order is unspecified.
+func (c *EmbeddingCache) Segments() []SegmentVectors {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]SegmentVectors, 0, len(c.segments))
+	for _, s := range c.segments {
+		out = append(out, s.export())
+	}
+	return out
+}
+
+// PutSegments adds segments' vectors, for loading a saved cache, or for
+// saving a snapshot's (Index.Segments). A block whose lengths disagree is
+// left out.
+func (c *EmbeddingCache) PutSegments(segs ...SegmentVectors) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sv := range segs {
+		if !sv.Chunk.valid() || !sv.Sentence.valid() || !sv.Encoder.valid() {
+			continue
+		}
+		if old, ok := c.segments[sv.Key]; ok && old.sents != nil {
+			continue // already whole
+		}
+		c.segments[sv.Key] = &segment{key: sv.Key,
+			chunkVec: qrows{dims: sv.Chunk.Dims, q: sv.Chunk.Values, scale: sv.Chunk.Scale},
+			sentVec:  qrows{dims: sv.Sentence.Dims, q: sv.Sentence.Values, scale: sv.Sentence.Scale},
+			sentEnc:  qrows{dims: sv.Encoder.Dims, q: sv.Encoder.Values, scale: sv.Encoder.Scale}}
+	}
+}
+
+// terms is the dictionary of the cache's segments.
+func (c *EmbeddingCache) terms() *termDict { return c.dict }
+
+// segment is the segment stored under key, or nil.
+func (c *EmbeddingCache) segment(key segmentKey) *segment {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.segments[key]
+}
+
+// storyVersion is a story's segment and the body it was built from.
+type storyVersion struct {
+	key  string // storyKey
+	body string
+	seg  *segment
+	// words and enc are the IDs of the models the segment's vectors are
+	// from ("" without).
+	words, enc string
+}
+
+// latestOf is the segment last built or used for a story.
+func (c *EmbeddingCache) latestOf(key string) (storyVersion, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.latest[key]
+	return v, ok && v.seg.sents != nil
+}
+
+// putSegments keeps segments built from whole stories, and records what
+// each story of a build now is (holding the build's own body strings, so
+// the story's text is not kept twice).
+func (c *EmbeddingCache) putSegments(segs []*segment, latest []storyVersion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range segs {
+		c.segments[s.key] = s
+	}
+	for _, v := range latest {
+		c.latest[v.key] = v
+	}
+}
+
+// retain drops what neither ix nor prev (the snapshot ix replaces; may be
+// nil) uses: the segments of stories changed or removed before that, and
+// the per-text vectors (a snapshot's vectors are in its segments). The
+// served library calls it after each reload, so the cache holds the
+// archive as it is and as it just was (an edit undone embeds nothing), not
+// every text it ever saw.
+func (c *EmbeddingCache) retain(ix, prev *Index) {
+	keep := make(map[segmentKey]bool, len(ix.segs))
+	for _, x := range []*Index{ix, prev} {
+		if x == nil {
+			continue
+		}
+		for _, s := range x.segs {
+			keep[s.key] = true
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.DeleteFunc(c.segments, func(k segmentKey, _ *segment) bool { return !keep[k] })
+	maps.DeleteFunc(c.latest, func(_ string, v storyVersion) bool { return !keep[v.seg.key] })
+	clear(c.vectors)
+}
+
+// get is the vector cached per text for (embedder, text).
+func (c *EmbeddingCache) get(embedder, text string) ([]float32, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if len(c.vectors) == 0 {
+		return nil, false
+	}
+	v, ok := c.vectors[cacheKey{embedder, sha256.Sum256([]byte(text))}]
+	return v, ok
+}
+
+// count records a build's look-ups: texts sent to a model, and found.
+func (c *EmbeddingCache) count(missed, found int) {
+	c.misses.Add(int64(missed))
+	c.hits.Add(int64(found))
 }
 
 // Embed returns vectors for texts, asking e only for the texts not cached (in
@@ -94,9 +225,29 @@ type CachedVector struct {
 	Vector   []float32
 }
 
-// Entries lists the cache's vectors, for persistence. The order is
-// unspecified.
+// Entries lists every vector the cache can give by text: those kept per
+// text, and those of the segments of the stories it last built (as
+// float32). For tools that keep vectors by text; the store saves
+// TextEntries and Segments instead. The order is unspecified.
 func (c *EmbeddingCache) Entries() []CachedVector {
+	out := c.TextEntries()
+	seen := make(map[cacheKey]bool, len(out))
+	for _, e := range out {
+		seen[cacheKey{e.Embedder, e.TextHash}] = true
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, v := range c.latest {
+		if v.words != "" && v.seg.sents != nil {
+			out = v.seg.entries(v.body, v.words, v.enc, seen, out)
+		}
+	}
+	return out
+}
+
+// TextEntries lists the vectors kept per text (Put, Embed), not those in
+// segments. The order is unspecified.
+func (c *EmbeddingCache) TextEntries() []CachedVector {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]CachedVector, 0, len(c.vectors))
@@ -117,22 +268,3 @@ func (c *EmbeddingCache) Put(entries ...CachedVector) {
 
 // Stats are the cache's hits and misses since it was made.
 func (c *EmbeddingCache) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
-
-// lookup returns the entries cached for texts, skipping any that are not.
-func (c *EmbeddingCache) lookup(embedder string, texts []string) []CachedVector {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	seen := make(map[[sha256.Size]byte]bool, len(texts))
-	out := make([]CachedVector, 0, len(texts))
-	for _, t := range texts {
-		h := sha256.Sum256([]byte(t))
-		if seen[h] {
-			continue
-		}
-		seen[h] = true
-		if v, ok := c.vectors[cacheKey{embedder, h}]; ok {
-			out = append(out, CachedVector{Embedder: embedder, TextHash: h, Vector: v})
-		}
-	}
-	return out
-}

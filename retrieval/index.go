@@ -135,22 +135,24 @@ func (o Options) withDefaults() Options {
 type Index struct {
 	opts    Options
 	stories []*knowledge.Story
+	// segs[s] is story s's segment: its sentences' terms and vectors live
+	// there (segment.go), shared with other snapshots of the same text.
+	segs []*segment
+	dict *termDict
 
 	// sentences[g] is sentence g of the whole snapshot; storyBase[s] is the
 	// global index of story s's first sentence.
 	sentences []globalSentence
 	storyBase []int
-	sentTerms [][]string
-	sentIDF   *bm25
+	// sentDF counts the sentences holding each term, for IDF.
+	sentDF *docFreq
 
 	chunks  []Chunk
 	lexical *bm25
 	vectors *vectorIndex // nil without an embedder
-	// sentVecs[g] is sentence g's vector, for scoring sentences by meaning;
-	// nil without an embedder.
-	sentVecs [][]float32
-	// sentEnc[g] is sentence g's vector from the Encoder; nil without one.
-	sentEnc [][]float32
+	// hasVecs is set when the sentences have the Embedder's vectors;
+	// hasEnc when they have the Encoder's too.
+	hasVecs, hasEnc bool
 
 	version string
 	stats   BuildStats
@@ -173,65 +175,81 @@ type BuildStats struct {
 
 // Build makes a snapshot of stories. It fails without side effects: the
 // caller's current snapshot is untouched whatever happens here.
+//
+// A story whose segment (its sentences, chunks, terms and vectors) the
+// cache already holds is not split, tokenised or embedded again; a
+// changed story takes the vectors of its unchanged sentences from the
+// segment the cache last built for it.
 func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Index, error) {
 	start := time.Now()
 	if len(stories) == 0 {
 		return nil, errors.New("build index: no stories")
 	}
 	opts = opts.withDefaults()
-	ix := &Index{opts: opts, stories: slices.Clone(stories)}
+	cache := opts.Cache
+	ix := &Index{opts: opts, stories: slices.Clone(stories), dict: cache.terms()}
 
-	var chunkTerms [][]string
-	for si, s := range ix.stories {
-		sents := SplitStory(s.Body)
-		if len(sents) == 0 {
-			return nil, fmt.Errorf("build index: story %s has no sentences", s.ID)
-		}
-		ix.storyBase = append(ix.storyBase, len(ix.sentences))
-		for _, st := range sents {
-			ix.sentences = append(ix.sentences, globalSentence{st, si})
-			ix.sentTerms = append(ix.sentTerms, Terms(s.Body[st.Start:st.End]))
-		}
-		for _, c := range ChunkSentences(s.ID, s.Body, sents, opts.Chunking) {
-			c.Story = si
-			ix.chunks = append(ix.chunks, c)
-			chunkTerms = append(chunkTerms, Terms(s.Body[c.Start:c.End]))
+	var wordID, encID string
+	if opts.Embedder != nil {
+		wordID = opts.Embedder.ID()
+		if opts.Encoder != nil {
+			encID = opts.Encoder.ID()
 		}
 	}
-	ix.lexical = newBM25(chunkTerms, opts.K1, opts.B)
-	ix.sentIDF = newBM25(ix.sentTerms, opts.K1, opts.B)
-
-	if opts.Embedder != nil {
-		texts := make([]string, len(ix.chunks))
-		for i := range ix.chunks {
-			texts[i] = ix.ChunkText(i)
+	ix.segs = make([]*segment, len(ix.stories))
+	latest := make([]storyVersion, len(ix.stories))
+	var work []*pending
+	var fresh []*segment
+	for si, s := range ix.stories {
+		key := keyFor(s, opts)
+		latest[si] = storyVersion{key: storyKey(s, opts), body: s.Body, words: wordID, enc: encID}
+		seg := cache.segment(key)
+		if seg != nil && seg.sents != nil && seg.hasVectors(opts) {
+			ix.segs[si] = seg
+			latest[si].seg = seg
+			continue
 		}
-		vecs, embedded, err := opts.Cache.Embed(ctx, opts.Embedder, texts)
+		built, err := structure(s, key, opts, ix.dict)
 		if err != nil {
 			return nil, fmt.Errorf("build index: %w", err)
 		}
-		if ix.vectors, err = newVectorIndex(ctx, vecs); err != nil {
-			return nil, fmt.Errorf("build index: %w", err)
-		}
-		ix.stats.Embedded = embedded
-		ix.stats.Cached = len(texts) - embedded
-		sentTexts := ix.sentenceTexts()
-		if ix.sentVecs, _, err = opts.Cache.Embed(ctx, opts.Embedder, sentTexts); err != nil {
-			return nil, fmt.Errorf("build index: %w", err)
-		}
-		// The encoder works only beside the word vectors (see Options).
-		if opts.Encoder != nil {
-			if ix.sentEnc, _, err = opts.Cache.Embed(ctx, opts.Encoder, sentTexts); err != nil {
-				return nil, fmt.Errorf("build index: %w", err)
+		fresh = append(fresh, built)
+		ix.segs[si], latest[si].seg = built, built
+		if seg != nil {
+			// Vectors read from disk: they fit the structure the key
+			// promises, unless the file lies.
+			built.chunkVec, built.sentVec, built.sentEnc = seg.chunkVec, seg.sentVec, seg.sentEnc
+			if built.hasVectors(opts) {
+				continue
 			}
 		}
+		if opts.Embedder == nil {
+			continue
+		}
+		p := &pending{seg: built}
+		p.chunkTexts, p.sentTexts = built.texts(s.Body)
+		if old, ok := cache.latestOf(latest[si].key); ok {
+			p.old, p.oldEnc = oldRows(old.seg, old.body)
+		}
+		work = append(work, p)
 	}
+	if len(work) > 0 {
+		n, err := embedPending(ctx, work, opts)
+		if err != nil {
+			return nil, fmt.Errorf("build index: %w", err)
+		}
+		ix.stats.Embedded = n
+	}
+	if err := ix.assemble(ctx); err != nil {
+		return nil, fmt.Errorf("build index: %w", err)
+	}
+	cache.putSegments(fresh, latest)
 
 	h := sha256.New()
 	if opts.Embedder != nil {
 		h.Write([]byte(opts.Embedder.ID()))
 	}
-	if ix.sentEnc != nil {
+	if ix.hasEnc {
 		h.Write([]byte(opts.Encoder.ID()))
 	}
 	for _, c := range ix.chunks {
@@ -240,9 +258,78 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 	ix.version = hex.EncodeToString(h.Sum(nil))[:12]
 	ix.stats.Stories = len(ix.stories)
 	ix.stats.Chunks = len(ix.chunks)
+	ix.stats.Cached = ix.stats.Chunks - ix.stats.Embedded
+	if opts.Embedder == nil {
+		ix.stats.Cached = 0
+	}
 	ix.stats.Built = time.Now()
 	ix.stats.Took = time.Since(start)
 	return ix, nil
+}
+
+// assemble lays the segments out as one snapshot: the global sentence and
+// chunk lists, the BM25 statistics combined from the segments' term IDs,
+// and the chunk vectors' scan.
+func (ix *Index) assemble(ctx context.Context) error {
+	nSents, nChunks := 0, 0
+	for _, seg := range ix.segs {
+		nSents += len(seg.sents)
+		nChunks += len(seg.chunks)
+	}
+	if nChunks >= maxBM25Docs {
+		return fmt.Errorf("%d chunks: the index holds at most %d", nChunks, maxBM25Docs-1)
+	}
+	ix.sentences = make([]globalSentence, 0, nSents)
+	ix.storyBase = make([]int, 0, len(ix.segs))
+	ix.chunks = make([]Chunk, 0, nChunks)
+	for si, seg := range ix.segs {
+		ix.storyBase = append(ix.storyBase, len(ix.sentences))
+		for _, st := range seg.sents {
+			ix.sentences = append(ix.sentences, globalSentence{st, si})
+		}
+		for _, c := range seg.chunks {
+			c.Story = si
+			ix.chunks = append(ix.chunks, c)
+		}
+	}
+	// A chunk's terms are its sentences' (chunks are runs of whole
+	// sentences, and no term crosses a sentence's end).
+	ix.lexical = newBM25(ix.dict, nChunks, func(d int, buf []uint32) []uint32 {
+		c := ix.chunks[d]
+		seg := ix.segs[c.Story]
+		return append(buf, seg.terms[seg.termOff[c.First]:seg.termOff[c.Last+1]]...)
+	}, ix.opts.K1, ix.opts.B)
+	ix.sentDF = &docFreq{dict: ix.dict, df: make([]uint32, len(ix.lexical.start)-1), docs: nSents}
+	var buf []uint32
+	for _, seg := range ix.segs {
+		for i := range seg.sents {
+			buf = append(buf[:0], seg.terms[seg.termOff[i]:seg.termOff[i+1]]...)
+			slices.Sort(buf)
+			for j, t := range buf {
+				if (j == 0 || buf[j-1] != t) && int(t) < len(ix.sentDF.df) {
+					ix.sentDF.df[t]++
+				}
+			}
+		}
+	}
+
+	if ix.opts.Embedder == nil {
+		return nil
+	}
+	ix.hasVecs, ix.hasEnc = true, ix.opts.Encoder != nil
+	vecs := make([][]float32, 0, nChunks)
+	for _, seg := range ix.segs {
+		for i := range seg.chunks {
+			if seg.chunkVec.scale[i] == 0 {
+				vecs = append(vecs, nil)
+			} else {
+				vecs = append(vecs, seg.chunkVec.vector(i))
+			}
+		}
+	}
+	var err error
+	ix.vectors, err = newVectorIndex(ctx, vecs)
+	return err
 }
 
 // Version identifies the snapshot's content: the same stories, chunking and
@@ -368,21 +455,35 @@ func (ix *Index) searchVectors(ctx context.Context, query string, k int) ([]floa
 // Cache is the embedding cache the snapshot was built with; reloads share it.
 func (ix *Index) Cache() *EmbeddingCache { return ix.opts.Cache }
 
-// Vectors lists the cached vectors this snapshot uses (its chunks' and
-// sentences'), so that a saved cache holds what the next start needs and
-// not every text ever embedded.
+// Vectors lists the vectors this snapshot uses (its chunks' and
+// sentences'), one per model and text, so that a saved cache holds what the
+// next start needs and not every text ever embedded.
 func (ix *Index) Vectors() []CachedVector {
 	if ix.opts.Embedder == nil {
 		return nil
 	}
-	sentTexts := ix.sentenceTexts()
-	texts := make([]string, 0, len(ix.chunks)+len(sentTexts))
-	for i := range ix.chunks {
-		texts = append(texts, ix.ChunkText(i))
+	wordID := ix.opts.Embedder.ID()
+	encID := ""
+	if ix.hasEnc {
+		encID = ix.opts.Encoder.ID()
 	}
-	out := ix.opts.Cache.lookup(ix.opts.Embedder.ID(), append(texts, sentTexts...))
-	if ix.sentEnc != nil {
-		out = append(out, ix.opts.Cache.lookup(ix.opts.Encoder.ID(), sentTexts)...)
+	seen := map[cacheKey]bool{}
+	var out []CachedVector
+	for si, seg := range ix.segs {
+		out = seg.entries(ix.stories[si].Body, wordID, encID, seen, out)
+	}
+	return out
+}
+
+// Segments lists the snapshot's story segments' vectors, for a cache file
+// a restart reads without running any model or hashing any sentence.
+func (ix *Index) Segments() []SegmentVectors {
+	if ix.opts.Embedder == nil {
+		return nil
+	}
+	out := make([]SegmentVectors, len(ix.segs))
+	for i, seg := range ix.segs {
+		out[i] = seg.export()
 	}
 	return out
 }

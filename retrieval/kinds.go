@@ -276,17 +276,14 @@ func (ix *Index) overview(story int) []candidate {
 	if story+1 < len(ix.storyBase) {
 		end = ix.storyBase[story+1]
 	}
-	vecs := ix.sentEnc
-	if vecs == nil {
-		vecs = ix.sentVecs
-	}
+	vecs := ix.centralVectors()
 	picked := []int{lead}
 	if vecs != nil {
-		centre := make([]float32, len(vecs[base]))
+		rows, _ := vecs(base)
+		centre := make([]float32, rows.dims)
 		for g := base; g < end; g++ {
-			for k, v := range vecs[g] {
-				centre[k] += v
-			}
+			rows, r := vecs(g)
+			rows.addTo(centre, r)
 		}
 		type central struct {
 			g int
@@ -299,7 +296,8 @@ func (ix *Index) overview(story int) []candidate {
 			if len(words(ix.sentenceText(g))) < 8 {
 				continue
 			}
-			cs = append(cs, central{g, cosine(centre, vecs[g])})
+			rows, r := vecs(g)
+			cs = append(cs, central{g, rows.cosine(r, centre)})
 		}
 		sort.SliceStable(cs, func(i, j int) bool { return cs[i].c > cs[j].c })
 		for _, c := range cs {
@@ -308,7 +306,7 @@ func (ix *Index) overview(story int) []candidate {
 			}
 			redundant := false
 			for _, p := range picked {
-				redundant = redundant || overlap(ix.sentTerms[c.g], ix.sentTerms[p]) > 0.5
+				redundant = redundant || overlap(ix.sentenceTerms(c.g), ix.sentenceTerms(p)) > 0.5
 			}
 			if !redundant {
 				picked = append(picked, c.g)
@@ -436,7 +434,7 @@ func (ix *Index) looksForeign(q string) bool {
 	if letters > 0 && latin*2 < letters {
 		// Mostly another script: foreign unless the stories use it too.
 		for _, w := range ws {
-			if len(ix.sentIDF.postings[stem(w)]) > 0 {
+			if ix.sentencesWith(stem(w)) > 0 {
 				return false
 			}
 		}
@@ -450,7 +448,7 @@ func (ix *Index) looksForeign(q string) bool {
 		if stopWords[w] || englishQuestionWords[w] {
 			return false
 		}
-		if len(ix.sentIDF.postings[stem(w)]) > 0 {
+		if ix.sentencesWith(stem(w)) > 0 {
 			known++
 		}
 	}

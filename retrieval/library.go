@@ -89,9 +89,15 @@ func (l *Library) Reload(ctx context.Context, load func() ([]*knowledge.Story, e
 	if old != nil {
 		opts = old.opts
 	}
+	// The cache holds the previous snapshot's segments: unchanged stories
+	// are reused whole, changed ones embed only their new text.
 	ix, err := Build(ctx, stories, opts)
 	if err != nil {
 		return ReloadReport{}, fmt.Errorf("reload: %w", err)
+	}
+	// What neither snapshot uses is an older archive's.
+	if old == nil || old.opts.Cache == ix.opts.Cache {
+		ix.opts.Cache.retain(ix, old)
 	}
 	rep := diffStories(old, ix)
 	rep.Embedded, rep.Cached = ix.stats.Embedded, ix.stats.Cached

@@ -230,19 +230,13 @@ func TestScanMatchesChromemOnGloVe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sentences, err := newVectorIndex(ctx, ix.sentVecs)
+	// The index's vectors, as its int8 rows hold them.
+	sentVecs, chunkVecs := indexVectors(ix)
+	sentences, err := newVectorIndex(ctx, sentVecs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunkTexts := make([]string, len(ix.chunks))
-	for i := range chunkTexts {
-		chunkTexts[i] = ix.ChunkText(i)
-	}
-	chunkVecs, err := fitEmbedder.Embed(ctx, chunkTexts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunkRef, sentenceRef := newChromemRef(t, chunkVecs), newChromemRef(t, ix.sentVecs)
+	chunkRef, sentenceRef := newChromemRef(t, chunkVecs), newChromemRef(t, sentVecs)
 	qvecs, err := fitEmbedder.Embed(ctx, questions)
 	if err != nil {
 		t.Fatal(err)
@@ -441,4 +435,18 @@ func TestScanConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// indexVectors are the Embedder's vectors of ix's sentences and chunks, as
+// the index holds them (zero rows as zero vectors).
+func indexVectors(ix *Index) (sents, chunks [][]float32) {
+	for _, seg := range ix.segs {
+		for i := range seg.sents {
+			sents = append(sents, seg.sentVec.vector(i))
+		}
+		for i := range seg.chunks {
+			chunks = append(chunks, seg.chunkVec.vector(i))
+		}
+	}
+	return sents, chunks
 }

@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -188,6 +189,12 @@ func syncDir(dir string) error {
 // checked after parse returns; parse's result must be discarded on error.
 // A missing file is an error wrapping fs.ErrNotExist.
 func (d *Dir) readFile(name string, magic [8]byte, version uint32, parse func(r *payloadReader) error) error {
+	return d.readFileOf(name, magic, []uint32{version}, func(r *payloadReader, _ uint32) error { return parse(r) })
+}
+
+// readFileOf is readFile for a file whose payload may be in any of
+// versions (the newest first, for the error message); parse is told which.
+func (d *Dir) readFileOf(name string, magic [8]byte, versions []uint32, parse func(r *payloadReader, version uint32) error) error {
 	path := filepath.Join(d.path, name)
 	f, err := os.Open(path)
 	if err != nil {
@@ -213,14 +220,14 @@ func (d *Dir) readFile(name string, magic [8]byte, version uint32, parse func(r 
 	switch {
 	case h.magic != magic:
 		return corrupt("not a storybot %s file", strings.TrimSpace(string(magic[:])))
-	case h.version != version:
-		return corrupt("format version %d, this storybot reads version %d", h.version, version)
+	case !slices.Contains(versions, h.version):
+		return corrupt("format version %d, this storybot reads version %d", h.version, versions[0])
 	case uint64(info.Size()-headerSize) != h.length:
 		return corrupt("truncated or extended: the header promises %d bytes of data, the file has %d", h.length, info.Size()-headerSize)
 	}
 	hasher := sha256.New()
 	r := &payloadReader{r: bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, int64(h.length)), hasher), 1<<16), left: h.length}
-	parseErr := parse(r)
+	parseErr := parse(r, h.version)
 	if parseErr == nil && r.left != 0 {
 		parseErr = fmt.Errorf("%d bytes left after the data", r.left)
 	}

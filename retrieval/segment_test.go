@@ -1,0 +1,116 @@
+package retrieval
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+// TestChunkTermsAreItsSentencesTerms: the chunk BM25 takes a chunk's terms
+// from its sentences' (assemble), which holds only if tokenising the
+// chunk's text gives the same terms.
+func TestChunkTermsAreItsSentencesTerms(t *testing.T) {
+	stories := append(knowledge.Default(),
+		story("odd", "“Quoted,” she said. (An aside.) Don't stop—now!\n\nA new paragraph… with an ellipsis? Yes. Trump's U.S. visit cost $3.5m; 10,000 came."),
+		story("lines", "Line one without a stop\nline two goes on.\n\n\n  Indented third paragraph.   "),
+	)
+	ix, err := Build(context.Background(), stories, Options{Chunking: ChunkOptions{MinWords: 5, MaxWords: 12, Overlap: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range ix.chunks {
+		var got []string
+		for g := ix.storyBase[c.Story] + c.First; g <= ix.storyBase[c.Story]+c.Last; g++ {
+			got = append(got, ix.sentenceTerms(g)...)
+		}
+		if want := Terms(ix.ChunkText(i)); !slices.Equal(got, want) {
+			t.Errorf("chunk %d %q: sentences' terms %q, the chunk's %q", i, ix.ChunkText(i), got, want)
+		}
+	}
+}
+
+// TestReloadReusesUnchangedSegments: a reload shares the unchanged stories'
+// segments with the snapshot it replaces, builds only the changed one, and
+// leaves the old snapshot answering as before.
+func TestReloadReusesUnchangedSegments(t *testing.T) {
+	ctx := context.Background()
+	emb := &bagEmbedder{id: "bag"}
+	enc := &bagEmbedder{id: "enc"}
+	a := story("a", "The harbour reopened on Monday. Ships queued for a week.")
+	b := story("b", "The council approved the budget. The vote was close.")
+	old, err := Build(ctx, []*knowledge.Story{a, b}, Options{Embedder: emb, Encoder: enc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := NewLibrary(old)
+	before, err := old.Ask(ctx, "When did the harbour reopen?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb.texts.Store(0)
+	enc.texts.Store(0)
+	a2 := story("a", "The harbour reopened on Monday. Ships queued for ten days.")
+	rep, err := lib.Reload(ctx, func() ([]*knowledge.Story, error) { return []*knowledge.Story{a2, b}, nil }, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := lib.Current()
+	if cur.segs[1] != old.segs[1] {
+		t.Error("the unchanged story's segment was rebuilt, not shared")
+	}
+	if cur.segs[0] == old.segs[0] {
+		t.Error("the changed story's segment was reused")
+	}
+	// The changed story's one chunk and one new sentence; its unchanged
+	// first sentence comes from the old segment.
+	if got := emb.texts.Load(); got != 2 || rep.Embedded != 1 {
+		t.Errorf("reload sent %d texts to the embedder and embedded %d chunks, want 2 and 1", got, rep.Embedded)
+	}
+	if got := enc.texts.Load(); got != 1 {
+		t.Errorf("reload sent %d texts to the encoder, want 1", got)
+	}
+	after, err := old.Ask(ctx, "When did the harbour reopen?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Text != before.Text || old.ChunkText(0) != "The harbour reopened on Monday. Ships queued for a week." {
+		t.Errorf("the old snapshot changed: %q then %q", before.Text, after.Text)
+	}
+	if cur.sentenceCosine(1, make([]float32, 32)) != 0 {
+		t.Error("a zero question vector has a cosine")
+	}
+}
+
+// TestRestartFromSegmentsEmbedsNothing: a cache holding only the
+// snapshot's segment vectors (what a restart reads from disk) builds the
+// same snapshot without any model call.
+func TestRestartFromSegmentsEmbedsNothing(t *testing.T) {
+	ctx := context.Background()
+	emb := &bagEmbedder{id: "bag"}
+	enc := &bagEmbedder{id: "enc"}
+	ix := buildDefault(t, Options{Embedder: emb, Encoder: enc})
+	saved := NewEmbeddingCache()
+	saved.PutSegments(ix.Segments()...)
+	if saved.Len() == 0 {
+		t.Fatal("no vectors saved")
+	}
+	calls := emb.calls.Load() + enc.calls.Load()
+	again, err := Build(ctx, knowledge.Default(), Options{Embedder: emb, Encoder: enc, Cache: saved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := emb.calls.Load() + enc.calls.Load() - calls; got != 0 || again.Stats().Embedded != 0 {
+		t.Errorf("restart made %d model calls, embedded %d chunks; want 0", got, again.Stats().Embedded)
+	}
+	if again.Version() != ix.Version() {
+		t.Errorf("version %s, want %s", again.Version(), ix.Version())
+	}
+	q := "Who announced the plan?"
+	a1, err1 := ix.Ask(ctx, q)
+	a2, err2 := again.Ask(ctx, q)
+	if err1 != nil || err2 != nil || a1.Text != a2.Text {
+		t.Errorf("answers differ after the restart: %q (%v) vs %q (%v)", a1.Text, err1, a2.Text, err2)
+	}
+}

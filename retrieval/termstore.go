@@ -1,0 +1,77 @@
+package retrieval
+
+import "sync"
+
+// termDict gives every index term one uint32 ID, so the sentences' term
+// lists, the chunk BM25 and the sentence IDF share one copy of each term.
+// It is shared by every snapshot built from one EmbeddingCache (story
+// segments are reused across snapshots, and their term IDs with them), and
+// only grows: an ID, once given, names the same term for the dict's life.
+// It holds the vocabulary of every story it has seen, which a language
+// bounds; a fresh cache (a restart) starts it again.
+type termDict struct {
+	mu    sync.RWMutex
+	ids   map[string]uint32
+	terms []string
+}
+
+func newTermDict() *termDict { return &termDict{ids: make(map[string]uint32)} }
+
+// intern returns the IDs of terms, adding the new ones.
+func (d *termDict) intern(terms []string, dst []uint32) []uint32 {
+	start := len(dst)
+	d.mu.RLock()
+	missing := false
+	for _, t := range terms {
+		id, ok := d.ids[t]
+		if !ok {
+			missing = true
+			break
+		}
+		dst = append(dst, id)
+	}
+	d.mu.RUnlock()
+	if !missing {
+		return dst
+	}
+	dst = dst[:start]
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, t := range terms {
+		id, ok := d.ids[t]
+		if !ok {
+			id = uint32(len(d.terms))
+			// The dict keeps its own copy: t may point into a long text.
+			t = string([]byte(t))
+			d.terms = append(d.terms, t)
+			d.ids[t] = id
+		}
+		dst = append(dst, id)
+	}
+	return dst
+}
+
+// lookup is the term's ID; ok is false for a term no story had.
+func (d *termDict) lookup(t string) (uint32, bool) {
+	d.mu.RLock()
+	id, ok := d.ids[t]
+	d.mu.RUnlock()
+	return id, ok
+}
+
+// strings turns IDs back into terms, appended to dst.
+func (d *termDict) strings(ids []uint32, dst []string) []string {
+	d.mu.RLock()
+	for _, id := range ids {
+		dst = append(dst, d.terms[id])
+	}
+	d.mu.RUnlock()
+	return dst
+}
+
+// size is the number of terms.
+func (d *termDict) size() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.terms)
+}
