@@ -100,10 +100,13 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	asked := q
+	q = ix.normalizeQuestion(q)
 	if ix.looksForeign(q) {
-		return &Answer{Question: q, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
+		return &Answer{Question: asked, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
 	}
 	if a := ix.wholeStoryAnswer(q, kindOf(q)); a != nil {
+		a.Question = asked
 		a.Took = time.Since(start)
 		return a, nil
 	}
@@ -111,7 +114,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Answer{Question: q, Index: ix.version}
+	a := &Answer{Question: asked, Index: ix.version}
 	switch {
 	case r.search.Degraded != nil:
 		a.Degraded = true
