@@ -125,6 +125,9 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	qi, cands, threshold := r.question, r.cands, r.threshold
 	a.Kind = qi.asked.name()
+	// With several stories, the answer comes from the one the question
+	// points to.
+	cands = ix.pointedCandidates(qi, cands)
 	if len(cands) == 0 || onTopic(cands) < threshold {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))

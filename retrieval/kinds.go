@@ -242,7 +242,8 @@ func (ix *Index) leadSentence(story int) int {
 		text := ix.sentenceText(g)
 		first, _ := utf8.DecodeRuneInString(strings.TrimLeft(text, "\"“'‘("))
 		last, _ := utf8.DecodeLastRuneInString(text)
-		if len(words(text)) >= 10 && (unicode.IsUpper(first) || unicode.IsDigit(first)) && strings.ContainsRune(".!?\"”'’", last) && !strings.Contains(text, "Image:") {
+		// An interview's first question is not its lead: the answer is.
+		if len(words(text)) >= 10 && (unicode.IsUpper(first) || unicode.IsDigit(first)) && strings.ContainsRune(".!\"”'’", last) && !interrogative(text) && !strings.Contains(text, "Image:") {
 			return g
 		}
 	}
