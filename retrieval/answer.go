@@ -366,10 +366,22 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 	// A sentence that asks a question answers none: an interview's
 	// question repeats the reader's words, and its answer follows it.
 	// Such sentences go last, behind every sentence that states something.
+	// So do fragments of a few words (a caption's "Tina McKenzie."): they
+	// repeat the question's name and say nothing about it.
 	sort.SliceStable(out, func(i, j int) bool {
-		return !interrogative(ix.sentenceText(out[i].sentence)) && interrogative(ix.sentenceText(out[j].sentence))
+		return ix.quotable(out[i].sentence) && !ix.quotable(out[j].sentence)
 	})
 	return out
+}
+
+// minQuotedWords is the fewest words a sentence quoted first has.
+const minQuotedWords = 4
+
+// quotable: sentence g states something: it is not a question, nor a
+// fragment of a few words.
+func (ix *Index) quotable(g int) bool {
+	text := ix.sentenceText(g)
+	return !interrogative(text) && len(words(text)) >= minQuotedWords
 }
 
 // onTopic is the answerability of the best-scored candidate, the question
