@@ -363,6 +363,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	ix.answerAfterQuestion(out)
 	// A sentence that asks a question answers none: an interview's
 	// question repeats the reader's words, and its answer follows it.
 	// Such sentences go last, behind every sentence that states something.
@@ -372,6 +373,24 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 		return ix.quotable(out[i].sentence) && !ix.quotable(out[j].sentence)
 	})
 	return out
+}
+
+// answerAfterQuestion: when the sentence that best matches the question
+// is itself a question (an interviewer's), the statement right after it
+// is its answer; it is scored just below the question, so that it is
+// quoted first while the question still shows the story is on topic.
+func (ix *Index) answerAfterQuestion(out []candidate) {
+	if len(out) == 0 || !interrogative(ix.sentenceText(out[0].sentence)) {
+		return
+	}
+	q := out[0]
+	for i := range out {
+		if g := out[i].sentence; g == q.sentence+1 && ix.sentences[g].story == ix.sentences[q.sentence].story && ix.quotable(g) {
+			out[i].score = max(out[i].score, q.score-1e-9)
+			sort.SliceStable(out, func(a, b int) bool { return out[a].score > out[b].score })
+			return
+		}
+	}
 }
 
 // minQuotedWords is the fewest words a sentence quoted first has.

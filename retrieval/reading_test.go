@@ -118,3 +118,23 @@ func TestQuotedFirst(t *testing.T) {
 		t.Errorf("quoted %q first", q)
 	}
 }
+
+// TestAnswerAfterQuestion: when an interviewer's question matches best, the
+// statement after it is quoted first.
+func TestAnswerAfterQuestion(t *testing.T) {
+	body := "Wikinews spoke with the coach of the national wheelchair basketball team about the coming season.\n\n" +
+		"What do you think about moving the world cup to another country?\n\n" +
+		"Well, that would be sad for the players and their families.\n\n" +
+		"The team trains in Melbourne four days a week, and the season starts in May."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("interview", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "what does she think about moving the world cup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || a.Citations[0].Quote != "Well, that would be sad for the players and their families." {
+		t.Errorf("citations %+v, want the answer after the interviewer's question first", a.Citations)
+	}
+}
