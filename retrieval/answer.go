@@ -317,6 +317,10 @@ type candidate struct {
 	chunk    int // best-ranked chunk holding it
 	coverage float64
 	cue      bool
+	// stated: the sentence states something; it is not a question, nor a
+	// fragment of fewer than minQuotedWords words. Only such a sentence
+	// is quoted first.
+	stated   bool
 	features features
 	score    float64
 }
@@ -338,8 +342,11 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			}
 			seen[g] = true
 			cand := candidate{sentence: g, chunk: h.Chunk}
+			text := ix.sentenceText(g)
+			sentWords := words(text)
+			cand.stated = !interrogative(text) && len(sentWords) >= minQuotedWords
 			cand.coverage = ix.coverage(qi, g)
-			cand.cue = hasAnswerCue(qi.kind, ix.sentenceText(g), qi.lower)
+			cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
 			f := &cand.features
 			f[fCoverage] = cand.coverage
 			f[fBigram] = bigrams(qi.terms, ix.sentTerms[g])
@@ -350,7 +357,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			f[fNeighbor] = ix.neighborCoverage(qi, g)
 			f[fSemantic] = qi.semantic(ix.sentVecs, g)
 			if n := len(qi.allWords); n > 1 {
-				f[fPhrase] = float64(longestRun(qi.allWords, words(ix.sentenceText(g)))) / float64(n)
+				f[fPhrase] = float64(longestRun(qi.allWords, sentWords)) / float64(n)
 			}
 			f[fRarest] = b2f(contains(ix.sentTerms[g], qi.rarest))
 			weights := &pickerWeights
@@ -370,7 +377,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 	// So do fragments of a few words (a caption's "Tina McKenzie."): they
 	// repeat the question's name and say nothing about it.
 	sort.SliceStable(out, func(i, j int) bool {
-		return ix.quotable(out[i].sentence) && !ix.quotable(out[j].sentence)
+		return out[i].stated && !out[j].stated
 	})
 	return out
 }
@@ -385,7 +392,7 @@ func (ix *Index) answerAfterQuestion(out []candidate) {
 	}
 	q := out[0]
 	for i := range out {
-		if g := out[i].sentence; g == q.sentence+1 && ix.sentences[g].story == ix.sentences[q.sentence].story && ix.quotable(g) {
+		if g := out[i].sentence; g == q.sentence+1 && ix.sentences[g].story == ix.sentences[q.sentence].story && out[i].stated {
 			out[i].score = max(out[i].score, q.score-1e-9)
 			sort.SliceStable(out, func(a, b int) bool { return out[a].score > out[b].score })
 			return
@@ -395,13 +402,6 @@ func (ix *Index) answerAfterQuestion(out []candidate) {
 
 // minQuotedWords is the fewest words a sentence quoted first has.
 const minQuotedWords = 4
-
-// quotable: sentence g states something: it is not a question, nor a
-// fragment of a few words.
-func (ix *Index) quotable(g int) bool {
-	text := ix.sentenceText(g)
-	return !interrogative(text) && len(words(text)) >= minQuotedWords
-}
 
 // onTopic is the answerability of the best-scored candidate, the question
 // sentences that score sorts last among them: an interviewer's question
