@@ -100,10 +100,13 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	asked := q
+	q = ix.normalizeQuestion(q)
 	if ix.looksForeign(q) {
-		return &Answer{Question: q, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
+		return &Answer{Question: asked, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
 	}
 	if a := ix.wholeStoryAnswer(q, kindOf(q)); a != nil {
+		a.Question = asked
 		a.Took = time.Since(start)
 		return a, nil
 	}
@@ -111,7 +114,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Answer{Question: q, Index: ix.version}
+	a := &Answer{Question: asked, Index: ix.version}
 	switch {
 	case r.search.Degraded != nil:
 		a.Degraded = true
@@ -122,6 +125,9 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	qi, cands, threshold := r.question, r.cands, r.threshold
 	a.Kind = qi.asked.name()
+	// With several stories, the answer comes from the one the question
+	// points to.
+	cands = ix.pointedCandidates(qi, cands)
 	if len(cands) == 0 || onTopic(cands) < threshold {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
@@ -311,6 +317,10 @@ type candidate struct {
 	chunk    int // best-ranked chunk holding it
 	coverage float64
 	cue      bool
+	// stated: the sentence states something; it is not a question, nor a
+	// fragment of fewer than minQuotedWords words. Only such a sentence
+	// is quoted first.
+	stated   bool
 	features features
 	score    float64
 }
@@ -332,8 +342,11 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			}
 			seen[g] = true
 			cand := candidate{sentence: g, chunk: h.Chunk}
+			text := ix.sentenceText(g)
+			sentWords := words(text)
+			cand.stated = !interrogative(text) && len(sentWords) >= minQuotedWords
 			cand.coverage = ix.coverage(qi, g)
-			cand.cue = hasAnswerCue(qi.kind, ix.sentenceText(g), qi.lower)
+			cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
 			f := &cand.features
 			f[fCoverage] = cand.coverage
 			f[fBigram] = bigrams(qi.terms, ix.sentenceTerms(g))
@@ -344,7 +357,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			f[fNeighbor] = ix.neighborCoverage(qi, g)
 			f[fSemantic] = ix.sentenceCosine(g, qi.vec)
 			if n := len(qi.allWords); n > 1 {
-				f[fPhrase] = float64(longestRun(qi.allWords, words(ix.sentenceText(g)))) / float64(n)
+				f[fPhrase] = float64(longestRun(qi.allWords, sentWords)) / float64(n)
 			}
 			f[fRarest] = b2f(contains(ix.sentenceTerms(g), qi.rarest))
 			weights := &pickerWeights
@@ -357,14 +370,38 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	ix.answerAfterQuestion(out)
 	// A sentence that asks a question answers none: an interview's
 	// question repeats the reader's words, and its answer follows it.
 	// Such sentences go last, behind every sentence that states something.
+	// So do fragments of a few words (a caption's "Tina McKenzie."): they
+	// repeat the question's name and say nothing about it.
 	sort.SliceStable(out, func(i, j int) bool {
-		return !interrogative(ix.sentenceText(out[i].sentence)) && interrogative(ix.sentenceText(out[j].sentence))
+		return out[i].stated && !out[j].stated
 	})
 	return out
 }
+
+// answerAfterQuestion: when the sentence that best matches the question
+// is itself a question (an interviewer's), the statement right after it
+// is its answer; it is scored just below the question, so that it is
+// quoted first while the question still shows the story is on topic.
+func (ix *Index) answerAfterQuestion(out []candidate) {
+	if len(out) == 0 || !interrogative(ix.sentenceText(out[0].sentence)) {
+		return
+	}
+	q := out[0]
+	for i := range out {
+		if g := out[i].sentence; g == q.sentence+1 && ix.sentences[g].story == ix.sentences[q.sentence].story && out[i].stated {
+			out[i].score = max(out[i].score, q.score-1e-9)
+			sort.SliceStable(out, func(a, b int) bool { return out[a].score > out[b].score })
+			return
+		}
+	}
+}
+
+// minQuotedWords is the fewest words a sentence quoted first has.
+const minQuotedWords = 4
 
 // onTopic is the answerability of the best-scored candidate, the question
 // sentences that score sorts last among them: an interviewer's question

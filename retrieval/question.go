@@ -204,3 +204,135 @@ func (t questionType) name() string {
 	}
 	return "factoid"
 }
+
+// chatWords spell out what people abbreviate or misspell in chat so often
+// that no story holds the short form: "ppl", "teh", "whats". The question is
+// read with the long form; what it asks does not change.
+var chatWords = map[string]string{
+	"whats": "what's", "wats": "what's", "wat": "what", "wht": "what", "wut": "what",
+	"whos": "who's", "wheres": "where's", "hows": "how's", "whens": "when's",
+	"ppl": "people", "teh": "the", "u": "you", "ur": "your", "r": "are", "abt": "about",
+	"bc": "because", "cuz": "because", "coz": "because", "b4": "before", "govt": "government",
+	"hrs": "hours", "mins": "minutes", "yrs": "years", "pls": "please", "plz": "please",
+	"dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't", "wasnt": "wasn't",
+	"arent": "aren't", "werent": "weren't", "cant": "can't", "wont": "won't", "wouldnt": "wouldn't",
+	"couldnt": "couldn't", "shouldnt": "shouldn't", "hasnt": "hasn't", "havent": "haven't",
+}
+
+var questionToken = regexp.MustCompile(`[\p{L}\p{M}\p{N}]+`)
+
+// minCorrected is the shortest word typo correction touches: shorter words
+// are one letter away from too many others.
+const minCorrected = 5
+
+// normalizeQuestion reads a typed question the way it was meant: chat
+// abbreviations spelled out, and a lower-case word the stories never use
+// replaced by the one story word a typo away from it ("suprme" → "supreme",
+// "licen" → "Ličen"), when there is one. A word the embedder's vocabulary
+// knows is English, not a typo ("hobbit" is not "hobby"); without such a
+// vocabulary nothing is corrected.
+func (ix *Index) normalizeQuestion(q string) string {
+	known, _ := ix.opts.Embedder.(wordKnower)
+	return questionToken.ReplaceAllStringFunc(q, func(tok string) string {
+		lw := strings.ToLower(tok)
+		if long, ok := chatWords[lw]; ok {
+			return long
+		}
+		if tok != lw || utf8.RuneCountInString(lw) < minCorrected || stopWords[lw] || strings.ContainsFunc(lw, unicode.IsDigit) {
+			return tok
+		}
+		s := stem(lw)
+		if known == nil || known.Knows(lw) || ix.termSentences(s) > 0 {
+			return tok
+		}
+		if fixed := ix.nearestTerm(s); fixed != "" {
+			return ix.surfaceWord(fixed, tok)
+		}
+		return tok
+	})
+}
+
+// wordKnower is an embedder that can say whether a word is in its
+// vocabulary (the built-in word vectors' 100,000 words).
+type wordKnower interface{ Knows(word string) bool }
+
+// termSentences is how many sentences hold index term t.
+func (ix *Index) termSentences(t string) int { return len(ix.sentIDF.postings[t]) }
+
+// nearestTerm is the index term closest to t in edit distance (one edit,
+// two for long words; same first letter), the most common on a tie; "" when
+// none is that close.
+func (ix *Index) nearestTerm(t string) string {
+	tr := []rune(t)
+	limit := 1
+	if len(tr) >= 8 {
+		limit = 2
+	}
+	best, bestD, bestN := "", limit+1, 0
+	for v, ps := range ix.sentIDF.postings {
+		if len(v) < len(t)-limit || len(v) > len(t)+limit+1 || stopWords[v] {
+			continue
+		}
+		vr := []rune(v)
+		if vr[0] != tr[0] || len(vr) < minCorrected-1 {
+			continue
+		}
+		d := editDistance(tr, vr, limit)
+		if d > limit {
+			continue
+		}
+		if d < bestD || d == bestD && (len(ps) > bestN || len(ps) == bestN && v < best) {
+			best, bestD, bestN = v, d, len(ps)
+		}
+	}
+	return best
+}
+
+// surfaceWord is a word of the stories whose stem is t, as a sentence
+// spells it, lower case: what a corrected question says instead of typed.
+func (ix *Index) surfaceWord(t, typed string) string {
+	ps := ix.sentIDF.postings[t]
+	if len(ps) == 0 {
+		return typed
+	}
+	for _, w := range words(ix.sentenceText(int(ps[0].doc))) {
+		if stem(w) == t {
+			return w
+		}
+	}
+	return typed
+}
+
+// editDistance is the optimal-string-alignment distance of a and b (an
+// adjacent swap counts one edit), or limit+1 once it must exceed limit.
+func editDistance(a, b []rune, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return min(prev[len(b)], limit+1)
+}

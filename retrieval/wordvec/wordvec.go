@@ -91,6 +91,13 @@ func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	return out, nil
 }
 
+// Knows reports whether word (one lower-case word) is in the table's
+// vocabulary: a word it knows is English, not a typo.
+func (e *Embedder) Knows(word string) bool {
+	_, ok := e.t.index[word]
+	return ok
+}
+
 // Similarity is the cosine of a's and b's vectors, 0 when either has no
 // known word. It is meant for tests and debugging.
 func (e *Embedder) Similarity(a, b string) float32 {

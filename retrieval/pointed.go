@@ -1,0 +1,68 @@
+package retrieval
+
+import "sort"
+
+// With many stories, a question about one of them must be answered from
+// that one: its names and rare words gather in it, while a chance match
+// elsewhere holds one of them. The story is chosen first, by how much of
+// the question it holds anywhere, and the answer is sought within it.
+
+// storyCoverage is the IDF-weighted share of the question's terms that
+// story s holds in any of its sentences.
+func (ix *Index) storyCoverage(qi questionInfo, s int) float64 {
+	if qi.total == 0 {
+		return 0
+	}
+	lo, hi := ix.storyRange(s)
+	got := 0.0
+	for i, t := range qi.terms {
+		if ix.termInRange(t, lo, hi) {
+			got += qi.weights[i]
+		}
+	}
+	return got / qi.total
+}
+
+// storyRange is the global sentence range [lo, hi) of story s.
+func (ix *Index) storyRange(s int) (lo, hi int) {
+	lo, hi = ix.storyBase[s], len(ix.sentences)
+	if s+1 < len(ix.storyBase) {
+		hi = ix.storyBase[s+1]
+	}
+	return lo, hi
+}
+
+// termInRange reports whether a sentence in [lo, hi) holds term t. A
+// term's postings are in sentence order.
+func (ix *Index) termInRange(t string, lo, hi int) bool {
+	ps := ix.sentIDF.postings[t]
+	k := sort.Search(len(ps), func(j int) bool { return int(ps[j].doc) >= lo })
+	return k < len(ps) && int(ps[k].doc) < hi
+}
+
+// pointedCandidates keeps the candidates of the story that holds most of
+// the question (the best candidate's story on a tie).
+func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candidate {
+	if len(ix.stories) == 1 || len(cands) == 0 {
+		return cands
+	}
+	best, bestCov := -1, -1.0
+	seen := map[int]bool{}
+	for _, c := range cands {
+		s := ix.sentences[c.sentence].story
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		if cov := ix.storyCoverage(qi, s); cov > bestCov+1e-9 {
+			best, bestCov = s, cov
+		}
+	}
+	out := cands[:0:0]
+	for _, c := range cands {
+		if ix.sentences[c.sentence].story == best {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package retrieval
+
+import (
+	"context"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b  string
+		limit int
+		want  int
+	}{
+		{"suprem", "suprem", 1, 0},
+		{"suprm", "suprem", 1, 1}, // a letter left out
+		{"goverment", "government", 2, 1},
+		{"teh", "the", 1, 1},     // two letters swapped
+		{"licen", "ličen", 1, 1}, // an accent left off
+		{"hobbit", "hobbi", 1, 1},
+		{"cartel", "castle", 1, 2},  // past the limit: limit+1
+		{"strike", "strikes", 0, 1}, // a length gap past the limit
+	}
+	for _, tt := range tests {
+		if got := editDistance([]rune(tt.a), []rune(tt.b), tt.limit); got != tt.want {
+			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", tt.a, tt.b, tt.limit, got, tt.want)
+		}
+	}
+}
+
+// TestNormalizeQuestion: chat words are spelled out, and a lower-case word
+// no story uses is corrected to the story's word one edit away, unless the
+// embedder's vocabulary knows it as English; with no such vocabulary,
+// nothing is corrected.
+func TestNormalizeQuestion(t *testing.T) {
+	body := "The Supreme Court upheld the indictment of Simon Ličen on Tuesday.\n\nHis hobby is sailing, and ppl say he is careful."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("court", body)}, Options{Embedder: fitEmbedder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ q, want string }{
+		{"did the suprme court uphold it", "did the supreme court uphold it"},
+		{"who is simon licen", "who is simon ličen"},
+		{"whats teh hobbit about", "what's the hobbit about"}, // "hobbit" is English, not "hobby" misspelt
+		{"Suprme Court?", "Suprme Court?"},                    // capitalised: a name the story may lack
+		{"how many ppl", "how many people"},
+	}
+	for _, tt := range tests {
+		if got := ix.normalizeQuestion(tt.q); got != tt.want {
+			t.Errorf("normalizeQuestion(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+	plain, err := Build(context.Background(), []*knowledge.Story{story("court", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.normalizeQuestion("did the suprme court uphold it"); got != "did the suprme court uphold it" {
+		t.Errorf("without a vocabulary: %q, want it unchanged", got)
+	}
+}
+
+// TestPointedStory: with several stories, the answer comes from the story
+// that holds most of the question, though another holds a sentence that
+// matches more of its words by chance.
+func TestPointedStory(t *testing.T) {
+	bridge := story("bridge", "The mayor of Springfield opened the new river bridge on Monday.\n\nThe bridge cost the city ten million dollars and took two years to build.")
+	collapse := story("collapse", "A bridge collapse in Shelbyville killed three workers.\n\nEngineers said the bridge design had a flaw, and the new bridge will be built of steel.")
+	ix, err := Build(context.Background(), []*knowledge.Story{collapse, bridge}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "how much did the springfield mayor's new bridge cost"
+	r, err := ix.read(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stories := map[int]bool{}
+	for _, c := range r.cands {
+		stories[ix.sentences[c.sentence].story] = true
+	}
+	if len(stories) < 2 {
+		t.Fatalf("the test wants candidates from both stories, got %d", len(stories))
+	}
+	for _, c := range ix.pointedCandidates(r.question, r.cands) {
+		if s := ix.stories[ix.sentences[c.sentence].story].ID; s != "bridge" {
+			t.Errorf("candidate %q from story %s, want only the bridge story's", ix.sentenceText(c.sentence), s)
+		}
+	}
+	a, err := ix.Ask(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || a.Citations[0].StoryID != "bridge" {
+		t.Errorf("Ask(%q) = %+v, want a quote from the bridge story", q, a.Citations)
+	}
+}
+
+// TestQuotedFirst: neither a caption of a few words nor an interviewer's
+// question is quoted first, and an interview's lead is not its question.
+func TestQuotedFirst(t *testing.T) {
+	body := "What made you take up wheelchair basketball after your accident?\n\nI was twenty when Tina McKenzie, a coach, asked me to try wheelchair basketball.\n\nTina McKenzie.\n\nMcKenzie later captained the national wheelchair basketball team in 2010."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("interview", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lead := ix.sentenceText(ix.leadSentence(0)); lead == "What made you take up wheelchair basketball after your accident?" {
+		t.Errorf("the lead is the interviewer's question %q", lead)
+	}
+	a, err := ix.Ask(context.Background(), "who is tina mckenzie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 {
+		t.Fatalf("no citations: %+v", a)
+	}
+	if q := a.Citations[0].Quote; q == "Tina McKenzie." || interrogative(q) {
+		t.Errorf("quoted %q first", q)
+	}
+}
+
+// TestAnswerAfterQuestion: when an interviewer's question matches best, the
+// statement after it is quoted first.
+func TestAnswerAfterQuestion(t *testing.T) {
+	body := "Wikinews spoke with the coach of the national wheelchair basketball team about the coming season.\n\n" +
+		"What do you think about moving the world cup to another country?\n\n" +
+		"Well, that would be sad for the players and their families.\n\n" +
+		"The team trains in Melbourne four days a week, and the season starts in May."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("interview", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "what does she think about moving the world cup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || a.Citations[0].Quote != "Well, that would be sad for the players and their families." {
+		t.Errorf("citations %+v, want the answer after the interviewer's question first", a.Citations)
+	}
+}
