@@ -1,6 +1,5 @@
 package retrieval
 
-import "sort"
 
 // With many stories, a question about one of them must be answered from
 // that one: its names and rare words gather in it, while a chance match
@@ -32,12 +31,9 @@ func (ix *Index) storyRange(s int) (lo, hi int) {
 	return lo, hi
 }
 
-// termInRange reports whether a sentence in [lo, hi) holds term t. A
-// term's postings are in sentence order.
+// termInRange reports whether a sentence in [lo, hi) holds term t.
 func (ix *Index) termInRange(t string, lo, hi int) bool {
-	ps := ix.sentIDF.postings[t]
-	k := sort.Search(len(ps), func(j int) bool { return int(ps[j].doc) >= lo })
-	return k < len(ps) && int(ps[k].doc) < hi
+	return ix.firstSentenceWith(t, lo, hi) >= 0
 }
 
 // pointedCandidates keeps the candidates of the story that holds most of

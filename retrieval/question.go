@@ -257,7 +257,7 @@ func (ix *Index) normalizeQuestion(q string) string {
 type wordKnower interface{ Knows(word string) bool }
 
 // termSentences is how many sentences hold index term t.
-func (ix *Index) termSentences(t string) int { return len(ix.sentIDF.postings[t]) }
+func (ix *Index) termSentences(t string) int { return ix.sentencesWith(t) }
 
 // nearestTerm is the index term closest to t in edit distance (one edit,
 // two for long words; same first letter), the most common on a tie; "" when
@@ -269,33 +269,35 @@ func (ix *Index) nearestTerm(t string) string {
 		limit = 2
 	}
 	best, bestD, bestN := "", limit+1, 0
-	for v, ps := range ix.sentIDF.postings {
-		if len(v) < len(t)-limit || len(v) > len(t)+limit+1 || stopWords[v] {
-			continue
+	df := ix.sentDF.df
+	ix.dict.each(len(df), func(id uint32, v string) {
+		n := int(df[id])
+		if n == 0 || len(v) < len(t)-limit || len(v) > len(t)+limit+1 || stopWords[v] {
+			return
 		}
 		vr := []rune(v)
 		if vr[0] != tr[0] || len(vr) < minCorrected-1 {
-			continue
+			return
 		}
 		d := editDistance(tr, vr, limit)
 		if d > limit {
-			continue
+			return
 		}
-		if d < bestD || d == bestD && (len(ps) > bestN || len(ps) == bestN && v < best) {
-			best, bestD, bestN = v, d, len(ps)
+		if d < bestD || d == bestD && (n > bestN || n == bestN && v < best) {
+			best, bestD, bestN = v, d, n
 		}
-	}
+	})
 	return best
 }
 
 // surfaceWord is a word of the stories whose stem is t, as a sentence
 // spells it, lower case: what a corrected question says instead of typed.
 func (ix *Index) surfaceWord(t, typed string) string {
-	ps := ix.sentIDF.postings[t]
-	if len(ps) == 0 {
+	g := ix.firstSentenceWith(t, 0, len(ix.sentences))
+	if g < 0 {
 		return typed
 	}
-	for _, w := range words(ix.sentenceText(int(ps[0].doc))) {
+	for _, w := range words(ix.sentenceText(g)) {
 		if stem(w) == t {
 			return w
 		}

@@ -381,6 +381,20 @@ func (ix *Index) sentenceIDF(term string) float64 { return ix.sentDF.idf(term) }
 // sentencesWith counts the sentences holding term.
 func (ix *Index) sentencesWith(term string) int { return ix.sentDF.count(term) }
 
+// firstSentenceWith is the first sentence in [lo, hi) holding term, or -1.
+func (ix *Index) firstSentenceWith(term string, lo, hi int) int {
+	id, ok := ix.dict.lookup(term)
+	if !ok || ix.sentDF.count(term) == 0 {
+		return -1
+	}
+	for g := lo; g < hi; g++ {
+		if slices.Contains(ix.sentenceTermIDs(g), id) {
+			return g
+		}
+	}
+	return -1
+}
+
 // hasEncoder reports whether the sentences have the Encoder's vectors.
 func (ix *Index) hasEncoder() bool { return ix.hasEnc }
 

@@ -75,3 +75,13 @@ func (d *termDict) size() int {
 	defer d.mu.RUnlock()
 	return len(d.terms)
 }
+
+// each calls f for the first n terms, under the read lock: f must not call
+// back into the dict.
+func (d *termDict) each(n int, f func(id uint32, t string)) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for id, t := range d.terms[:min(n, len(d.terms))] {
+		f(uint32(id), t)
+	}
+}
