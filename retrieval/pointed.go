@@ -1,6 +1,5 @@
 package retrieval
 
-
 // With many stories, a question about one of them must be answered from
 // that one: its names and rare words gather in it, while a chance match
 // elsewhere holds one of them. The story is chosen first, by how much of
