@@ -32,11 +32,26 @@ const (
 	cScore         // the picker's score of the sentence
 	cOther         // the question is of no factoid kind ("what …")
 	cCovEncoder    // coverage × encoder cosine: both high is the answerable pattern
+	cAlignMin      // the worst question word's best word-vector match in the sentence (alignment.go)
+	cAlignIDF      // IDF-weighted mean of the question words' best matches
+	cAlignCtx      // the same over the sentence and its neighbours
+	cUnsupported   // IDF share of question words nothing near the sentence matches
+	cNearMiss      // IDF share of question words the sentence has only a near match for
+	cElsewhere     // IDF share of question terms the story holds but not near the sentence
+	cModifier      // IDF share of question modifiers missing before a word the sentence holds
+	cAntonym       // the sentence holds a WordNet antonym of a question word
+	cEncGap        // encoder cosine of the best sentence minus the best other candidate's
+	cEncRank       // share of the other candidates the encoder ranks above the best
+	cTypeMissing   // a who/when/how many/where question whose sentence lacks what it asks for
+	cQualifier     // the question holds a qualifier ("only", "first", "all") the sentence lacks
+	cSentQualifier // the sentence qualifies a question word ("not directly linked") the question does not
+	cCountWord     // the question names a count in words ("one in seven") the sentence lacks
 	nConf
 )
 
 var confNames = [nConf]string{"bias", "answerability", "coverage", "encoder", "cue", "negation", "missing_name", "missing_number", "missing_focus", "margin", "passage",
-	"absent", "max_missing", "terms", "score", "other", "cov_encoder"}
+	"absent", "max_missing", "terms", "score", "other", "cov_encoder",
+	"align_min", "align_idf", "align_ctx", "unsupported", "near_miss", "elsewhere", "modifier", "antonym", "enc_gap", "enc_rank", "type_missing", "qualifier", "sent_qualifier", "count_word"}
 
 // confidence is the fitted chance that the best on-topic sentence answers
 // the question. The model was fitted with the sentence encoder;
@@ -119,6 +134,7 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	f[cScore] = best.score
 	f[cOther] = b2f(qi.kind == askOther)
 	f[cCovEncoder] = best.coverage * best.features[fEncoder]
+	ix.alignFeatures(&f, qi, cands)
 	return f
 }
 

@@ -60,8 +60,31 @@ func TestFitConfidence(t *testing.T) {
 		r := confCrossValidate(cases, keep)
 		t.Logf("without %-14s AUC %.3f, answered %.1f%%, declined+hedged %.1f%%", confNames[drop], r.auc, r.answered, r.declined+r.hedged)
 	}
+	if os.Getenv("STORYBOT_FIT_ADD") != "" {
+		var base []int
+		for i := range cAlignMin {
+			base = append(base, i)
+		}
+		r := confCrossValidate(cases, base)
+		t.Logf("base: AUC %.3f, answered %.1f%%, declined+hedged %.1f%%", r.auc, r.answered, r.declined+r.hedged)
+		for add := cAlignMin; add < nConf; add++ {
+			r := confCrossValidate(cases, append(append([]int{}, base...), add))
+			t.Logf("base + %-14s AUC %.3f, answered %.1f%%, declined+hedged %.1f%%", confNames[add], r.auc, r.answered, r.declined+r.hedged)
+		}
+	}
+	if os.Getenv("STORYBOT_FIT_BOOST") != "" {
+		for _, set := range [][]int{all} {
+			for _, rounds := range []int{100, 300} {
+				r := confCrossValidateWith(cases, func(train []confCase) func(confFeatures) float64 {
+					bias, ss := fitStumps(train, set, rounds, 0.2)
+					return func(f confFeatures) float64 { return boostedScore(f, bias, ss) }
+				})
+				t.Logf("boosted stumps, %d rounds: AUC %.3f, answered %.1f%%, declined+hedged %.1f%%", rounds, r.auc, r.answered, r.declined+r.hedged)
+			}
+		}
+	}
 	w := fitLogistic(cases, all)
-	th := answerThreshold(cases, w, 0.90)
+	th := answerThreshold(cases, func(f confFeatures) float64 { return logistic(f, w) }, 0.90)
 	var b strings.Builder
 	for i, name := range confNames {
 		fmt.Fprintf(&b, "\n\tc%s: %.3f,", goName(name), w[i])
@@ -109,6 +132,15 @@ func confidenceData(t *testing.T, path string, opts Options) []confCase {
 type confCV struct{ auc, answered, declined, hedged float64 }
 
 func confCrossValidate(cases []confCase, keep []int) confCV {
+	return confCrossValidateWith(cases, func(train []confCase) func(confFeatures) float64 {
+		w := fitLogistic(train, keep)
+		return func(f confFeatures) float64 { return logistic(f, w) }
+	})
+}
+
+// confCrossValidateWith fits a scorer on five sixths of the articles and scores the
+// rest, six folds over three shuffles.
+func confCrossValidateWith(cases []confCase, fit func([]confCase) func(confFeatures) float64) confCV {
 	articles := 0
 	for _, c := range cases {
 		articles = max(articles, c.article+1)
@@ -127,10 +159,10 @@ func confCrossValidate(cases []confCase, keep []int) confCV {
 					train = append(train, c)
 				}
 			}
-			w := fitLogistic(train, keep)
-			th := answerThreshold(train, w, 0.90)
+			score := fit(train)
+			th := answerThreshold(train, score, 0.90)
 			for _, c := range test {
-				p := logistic(c.f, w)
+				p := score(c.f)
 				if c.answerable {
 					pos = append(pos, p)
 					nAns++
@@ -189,7 +221,7 @@ func fitLogistic(cases []confCase, keep []int) confFeatures {
 
 // answerThreshold is the highest confidence that still answers share of the
 // answerable questions (counting those the topic decline already loses).
-func answerThreshold(cases []confCase, w confFeatures, share float64) float64 {
+func answerThreshold(cases []confCase, score func(confFeatures) float64, share float64) float64 {
 	var ps []float64
 	n := 0
 	for _, c := range cases {
@@ -198,7 +230,7 @@ func answerThreshold(cases []confCase, w confFeatures, share float64) float64 {
 		}
 		n++
 		if c.topicOK {
-			ps = append(ps, logistic(c.f, w))
+			ps = append(ps, score(c.f))
 		}
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(ps)))
@@ -247,4 +279,104 @@ func readSquadV2(t *testing.T, path string) squadV2File {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// stump is one split of a boosted ensemble: value left when f[feature] <
+// below, else right.
+type stump struct {
+	feature     int
+	below       float64
+	left, right float64
+}
+
+func boostedScore(f confFeatures, bias float64, ss []stump) float64 {
+	z := bias
+	for _, s := range ss {
+		if f[s.feature] < s.below {
+			z += s.left
+		} else {
+			z += s.right
+		}
+	}
+	return z
+}
+
+// fitStumps fits a gradient-boosted ensemble of stumps for the logistic
+// loss over the features in keep, splitting each at its quantiles.
+func fitStumps(cases []confCase, keep []int, rounds int, shrink float64) (float64, []stump) {
+	const bins = 32
+	cuts := make([][]float64, nConf)
+	for _, j := range keep {
+		vals := make([]float64, len(cases))
+		for i, c := range cases {
+			vals[i] = c.f[j]
+		}
+		sort.Float64s(vals)
+		var cs []float64
+		for b := 1; b < bins; b++ {
+			v := vals[b*len(vals)/bins]
+			if len(cs) == 0 || v > cs[len(cs)-1] {
+				cs = append(cs, v)
+			}
+		}
+		cuts[j] = cs
+	}
+	// bin[i][j]: the number of cuts at or below case i's feature j.
+	bin := make([][nConf]uint8, len(cases))
+	for i, c := range cases {
+		for _, j := range keep {
+			bin[i][j] = uint8(sort.Search(len(cuts[j]), func(k int) bool { return cuts[j][k] > c.f[j] }))
+		}
+	}
+	pos := 0.0
+	for _, c := range cases {
+		pos += b2f(c.answerable)
+	}
+	bias := math.Log(pos / (float64(len(cases)) - pos))
+	z := make([]float64, len(cases))
+	for i := range z {
+		z[i] = bias
+	}
+	var out []stump
+	for range rounds {
+		var g, h [nConf][bins + 1]float64
+		G, H := 0.0, 0.0
+		for i, c := range cases {
+			p := 1 / (1 + math.Exp(-z[i]))
+			r, w := b2f(c.answerable)-p, p*(1-p)
+			G += r
+			H += w
+			for _, j := range keep {
+				g[j][bin[i][j]] += r
+				h[j][bin[i][j]] += w
+			}
+		}
+		bestGain, best := 0.0, stump{}
+		for _, j := range keep {
+			gl, hl := 0.0, 0.0
+			for k := 0; k < len(cuts[j]); k++ {
+				gl += g[j][k]
+				hl += h[j][k]
+				gr, hr := G-gl, H-hl
+				if hl < 1 || hr < 1 {
+					continue
+				}
+				if gain := gl*gl/hl + gr*gr/hr - G*G/H; gain > bestGain {
+					bestGain, best = gain, stump{j, cuts[j][k], shrink * gl / hl, shrink * gr / hr}
+				}
+			}
+		}
+		if bestGain == 0 {
+			break
+		}
+		out = append(out, best)
+		for i, c := range cases {
+			if c.f[best.feature] < best.below {
+				z[i] += best.left
+			} else {
+				z[i] += best.right
+			}
+		}
+	}
+	return bias, out
 }
