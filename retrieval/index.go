@@ -85,7 +85,7 @@ const (
 	DefaultVectorWeight        = 0.3
 	// DefaultAnswerAbove is TestFitConfidence's threshold: 90% of SQuAD
 	// 2.0's answerable questions reach it (confidence.go).
-	DefaultAnswerAbove  = 0.170
+	DefaultAnswerAbove  = 0.378
 	DefaultQueryTimeout = 2 * time.Second
 )
 
