@@ -1,0 +1,22 @@
+package retrieval
+
+// SQuAD 2.0's unanswerable questions are written from the paragraph that
+// does not answer them: they keep its words and change one, often to its
+// opposite ("the weak force acts upon" against "the strong force acts
+// upon"). To coverage an antonym is one missing term like any other.
+
+// perturbationFeatures sets cAntonym: sentence g holds a WordNet antonym of
+// a question word it lacks.
+func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
+	terms := ix.sentTerms[g]
+	for _, w := range qi.allWords {
+		if stopWords[w] || contains(terms, stem(w)) {
+			continue
+		}
+		for _, a := range antonymStems(w) {
+			if contains(terms, a) {
+				f[cAntonym] = 1
+			}
+		}
+	}
+}
