@@ -8,7 +8,7 @@ package retrieval
 // perturbationFeatures sets cAntonym: sentence g holds a WordNet antonym of
 // a question word it lacks.
 func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
-	terms := ix.sentTerms[g]
+	terms := ix.sentenceTerms(g)
 	for _, w := range qi.allWords {
 		if stopWords[w] || contains(terms, stem(w)) {
 			continue
