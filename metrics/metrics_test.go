@@ -101,10 +101,11 @@ func TestMetricsCountAnsweredAndDeclined(t *testing.T) {
 			t.Errorf("%s = %s, want %s", series, got, want)
 		}
 	}
-	// Building embedded the chunks and the sentences (two calls), and each
-	// question embedded itself (one call each).
-	if got := sample(t, text, `storybot_embedder_calls_total{embedder="`+e.ID()+`"}`); got != "4" {
-		t.Errorf("embedder calls = %s, want 4", got)
+	// Building embedded the story's new texts, chunks and sentences, in
+	// one batch (one call), and each question embedded itself (one call
+	// each).
+	if got := sample(t, text, `storybot_embedder_calls_total{embedder="`+e.ID()+`"}`); got != "3" {
+		t.Errorf("embedder calls = %s, want 3", got)
 	}
 	if !strings.Contains(text, "go_goroutines") {
 		t.Error("no Go runtime metrics")
