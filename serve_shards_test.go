@@ -32,15 +32,7 @@ func TestServeShardsAuto(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
-			s, err := fake.NewSession("Bot " + token)
-			if s != nil {
-				s.ShouldReconnectOnError = false
-			}
-			return s, err
-		})
-	}()
+	go serveOnFake(ctx, cfg, fake, token, done)
 	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
 	defer stop()
 	waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
@@ -56,16 +48,7 @@ func TestServeShardsAuto(t *testing.T) {
 		t.Errorf("identified shards %v, want [0 2] and [1 2]", shards)
 	}
 	for _, g := range guilds {
-		p := fake.SlashCommand("ask", []*discordgo.ApplicationCommandInteractionDataOption{
-			{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "who favors strikes?"},
-		}, discordtest.Caller{GuildID: g})
-		if err := fake.DispatchInteraction(p); err != nil {
-			t.Fatal(err)
-		}
-		req, err := fake.WaitFor(wait, func(r discordtest.Request) bool { return r.Params["token"] == p.Token() })
-		if err != nil {
-			t.Fatalf("guild %s: no answer: %v", g, err)
-		}
+		req := askInGuild(t, wait, fake, g)
 		if !strings.Contains(string(req.Body), "Gorka") {
 			t.Errorf("guild %s: %s", g, req.Body)
 		}
@@ -77,14 +60,7 @@ func TestServeShardsAuto(t *testing.T) {
 		}
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	waitServed(t, done, 1)
 	// Once serve has stopped, every shard has registered. Each scope is
 	// overwritten once, by the shard that owns it, not once per shard.
 	puts := map[string]int{}
@@ -119,15 +95,7 @@ func TestServeShardsRegisterGlobalCommandsOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
-			s, err := fake.NewSession("Bot " + token)
-			if s != nil {
-				s.ShouldReconnectOnError = false
-			}
-			return s, err
-		})
-	}()
+	go serveOnFake(ctx, cfg, fake, token, done)
 	wait, stop := context.WithTimeout(context.Background(), 60*time.Second)
 	defer stop()
 	waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
@@ -137,25 +105,10 @@ func TestServeShardsRegisterGlobalCommandsOnce(t *testing.T) {
 	// A question through each shard: by its answer, both shards are well
 	// past registering.
 	for _, g := range guilds {
-		p := fake.SlashCommand("ask", []*discordgo.ApplicationCommandInteractionDataOption{
-			{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "who favors strikes?"},
-		}, discordtest.Caller{GuildID: g})
-		if err := fake.DispatchInteraction(p); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fake.WaitFor(wait, func(r discordtest.Request) bool { return r.Params["token"] == p.Token() }); err != nil {
-			t.Fatalf("guild %s: no answer: %v", g, err)
-		}
+		askInGuild(t, wait, fake, g)
 	}
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	waitServed(t, done, 1)
 	global := 0
 	for _, r := range fake.Requests() {
 		switch r.Route {
@@ -196,15 +149,7 @@ func TestServeShardsSplitAcrossProcesses(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
-				s, err := fake.NewSession("Bot " + token)
-				if s != nil {
-					s.ShouldReconnectOnError = false
-				}
-				return s, err
-			})
-		}()
+		go serveOnFake(ctx, cfg, fake, token, done)
 		waitReady(t, wait, "http://"+cfg.HTTP.MetricsAddr+"/readyz")
 	}
 	shards := map[[2]int]int{}
@@ -217,31 +162,13 @@ func TestServeShardsSplitAcrossProcesses(t *testing.T) {
 		t.Errorf("identified shards %v, want [0 2] and [1 2] once each", shards)
 	}
 	for _, g := range guilds {
-		p := fake.SlashCommand("ask", []*discordgo.ApplicationCommandInteractionDataOption{
-			{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "who favors strikes?"},
-		}, discordtest.Caller{GuildID: g})
-		if err := fake.DispatchInteraction(p); err != nil {
-			t.Fatal(err)
-		}
-		req, err := fake.WaitFor(wait, func(r discordtest.Request) bool { return r.Params["token"] == p.Token() })
-		if err != nil {
-			t.Fatalf("guild %s: no answer: %v", g, err)
-		}
+		req := askInGuild(t, wait, fake, g)
 		if !strings.Contains(string(req.Body), "Gorka") {
 			t.Errorf("guild %s: %s", g, req.Body)
 		}
 	}
 	cancel()
-	for range 2 {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("serve did not stop")
-		}
-	}
+	waitServed(t, done, 2)
 	puts := map[string]int{}
 	for _, r := range fake.Requests() {
 		switch r.Route {
@@ -256,6 +183,49 @@ func TestServeShardsSplitAcrossProcesses(t *testing.T) {
 	for _, g := range guilds {
 		if puts[g] != 1 {
 			t.Errorf("guild %s's commands were overwritten %d times across both processes, want once", g, puts[g])
+		}
+	}
+}
+
+// serveOnFake runs serve against the fake Discord, its result sent to done.
+func serveOnFake(ctx context.Context, cfg *config.Config, fake *discordtest.Fake, token string, done chan<- error) {
+	done <- serve(ctx, cfg, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)), noEnv, func() (*discordgo.Session, error) {
+		s, err := fake.NewSession("Bot " + token)
+		if s != nil {
+			s.ShouldReconnectOnError = false
+		}
+		return s, err
+	})
+}
+
+// askInGuild asks /ask from guild g and returns the first request that
+// answers it.
+func askInGuild(t *testing.T, ctx context.Context, fake *discordtest.Fake, g string) discordtest.Request {
+	t.Helper()
+	p := fake.SlashCommand("ask", []*discordgo.ApplicationCommandInteractionDataOption{
+		{Name: "question", Type: discordgo.ApplicationCommandOptionString, Value: "who favors strikes?"},
+	}, discordtest.Caller{GuildID: g})
+	if err := fake.DispatchInteraction(p); err != nil {
+		t.Fatal(err)
+	}
+	req, err := fake.WaitFor(ctx, func(r discordtest.Request) bool { return r.Params["token"] == p.Token() })
+	if err != nil {
+		t.Fatalf("guild %s: no answer: %v", g, err)
+	}
+	return req
+}
+
+// waitServed waits for n serve runs to return, each without an error.
+func waitServed(t *testing.T, done <-chan error, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop")
 		}
 	}
 }
