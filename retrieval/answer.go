@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Answer is what storybot says to a question: quoted sentences with numbered
@@ -245,7 +248,11 @@ type questionInfo struct {
 	rarest   string               // the term with the highest IDF
 	vec      []float32            // the question's vector; nil without an embedder
 	enc      []float32            // the question's sentence-encoder vector; nil without one
-	links    []map[string]float64 // per term: stems WordNet links to it, and their credit
+	links    []map[string]float64 // per term: stems WordNet links to it, and their credit (Options.WordNet)
+	// rankLinks are WordNet's links used only to rank the candidates,
+	// never in coverage: they find the paraphrase among on-topic
+	// sentences without lifting an off-topic one over the decline rule.
+	rankLinks []map[string]float64
 	antonyms map[string]bool      // stems WordNet opposes to the question's words
 	names    []string             // capitalised words past the first, lower case
 	numbers  []string             // numbers and years the question names
@@ -283,6 +290,7 @@ func (ix *Index) analyze(q string) questionInfo {
 			continue
 		}
 		qi.terms = append(qi.terms, t)
+		qi.rankLinks = append(qi.rankLinks, rankParaphrases(w))
 		if ix.opts.WordNet {
 			qi.links = append(qi.links, paraphrases(w))
 			for _, a := range antonymStems(w) {
@@ -344,7 +352,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			cand := candidate{sentence: g, chunk: h.Chunk}
 			text := ix.sentenceText(g)
 			sentWords := words(text)
-			cand.stated = !interrogative(text) && len(sentWords) >= minQuotedWords
+			cand.stated = !interrogative(text) && !leadsIn(text) && !captionLike(text) && len(sentWords) >= minQuotedWords
 			cand.coverage = ix.coverage(qi, g)
 			cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
 			f := &cand.features
@@ -365,7 +373,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 				f[fEncoder] = ix.encoderCosine(g, qi.enc)
 				weights = &pickerWeightsEncoder
 			}
-			cand.score = f.dot(*weights)
+			cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g)-cand.coverage)
 			out = append(out, cand)
 		}
 	}
@@ -387,7 +395,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 // is its answer; it is scored just below the question, so that it is
 // quoted first while the question still shows the story is on topic.
 func (ix *Index) answerAfterQuestion(out []candidate) {
-	if len(out) == 0 || !interrogative(ix.sentenceText(out[0].sentence)) {
+	if len(out) == 0 || !interrogative(ix.sentenceText(out[0].sentence)) && !leadsIn(ix.sentenceText(out[0].sentence)) {
 		return
 	}
 	q := out[0]
@@ -398,6 +406,30 @@ func (ix *Index) answerAfterQuestion(out []candidate) {
 			return
 		}
 	}
+}
+
+// leadsIn reports whether a sentence ends in a colon: "Here's what some
+// reviewers have said about Firefox:" repeats the question's words, and
+// what it introduces, the next sentence, is the answer.
+func leadsIn(s string) bool {
+	return strings.HasSuffix(strings.TrimRight(s, " "), ":")
+}
+
+// photoPosition marks a picture's caption: "Hill (right) with …".
+var photoPosition = regexp.MustCompile(`(?i)\((left|right|centre|center|pictured|top|bottom|above|below|front|second from (left|right))\)`)
+
+// captionLike reports whether a sentence reads as a picture's caption or a
+// fragment of one rather than as a statement: it starts in lower case (the
+// splitter cut it from a caption), marks a position in the picture, or
+// ends without a full stop, as captions and datelines do.
+func captionLike(s string) bool {
+	s = strings.TrimSpace(s)
+	r, _ := utf8.DecodeRuneInString(s)
+	if unicode.IsLower(r) || photoPosition.MatchString(s) {
+		return true
+	}
+	last, _ := utf8.DecodeLastRuneInString(strings.TrimRight(s, " \"'”’)]"))
+	return !strings.ContainsRune(".!?:;…", last)
 }
 
 // minQuotedWords is the fewest words a sentence quoted first has.
@@ -448,6 +480,18 @@ func (ix *Index) coverage(qi questionInfo, g int) float64 {
 		got += ix.termCredit(qi, i, g) * qi.weights[i]
 	}
 	return got / qi.total
+}
+
+// rankCoverage is coverage with WordNet's rank links credited: what the
+// picker ranks by. Coverage itself, which the decline rule and the
+// confidence read, stays as it was.
+func (ix *Index) rankCoverage(qi questionInfo, g int) float64 {
+	if qi.rankLinks == nil || qi.links != nil {
+		return ix.coverage(qi, g)
+	}
+	linked := qi
+	linked.links = qi.rankLinks
+	return ix.coverage(linked, g)
 }
 
 // termCredit is how much of question term i sentence g holds: 1 for the

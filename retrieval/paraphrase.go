@@ -47,3 +47,20 @@ func antonymStems(word string) []string {
 	}
 	return out
 }
+
+// rankParaphrases are the links the picker ranks by: synonyms, derivations
+// and inflections only ("began" for "start", "killed" for "died"). Class
+// links are left out: "favor" → "consider" is a sense too far.
+func rankParaphrases(word string) map[string]float64 {
+	var out map[string]float64
+	for s, credit := range paraphrases(word) {
+		if credit < synonymCredit {
+			continue
+		}
+		if out == nil {
+			out = map[string]float64{}
+		}
+		out[s] = credit
+	}
+	return out
+}
