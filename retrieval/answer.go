@@ -253,9 +253,9 @@ type questionInfo struct {
 	// never in coverage: they find the paraphrase among on-topic
 	// sentences without lifting an off-topic one over the decline rule.
 	rankLinks []map[string]float64
-	antonyms map[string]bool      // stems WordNet opposes to the question's words
-	names    []string             // capitalised words past the first, lower case
-	numbers  []string             // numbers and years the question names
+	antonyms  map[string]bool // stems WordNet opposes to the question's words
+	names     []string        // capitalised words past the first, lower case
+	numbers   []string        // numbers and years the question names
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
