@@ -340,6 +340,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 		return nil
 	}
 	seen := map[int]bool{}
+	lemmas := map[string][]string{} // sentence stems' WordNet base forms, for this question only
 	var out []candidate
 	for rank, h := range hits {
 		c := ix.chunks[h.Chunk]
@@ -373,7 +374,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 				f[fEncoder] = ix.encoderCosine(g, qi.enc)
 				weights = &pickerWeightsEncoder
 			}
-			cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g)-cand.coverage)
+			cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g, lemmas)-cand.coverage)
 			out = append(out, cand)
 		}
 	}
@@ -483,15 +484,34 @@ func (ix *Index) coverage(qi questionInfo, g int) float64 {
 }
 
 // rankCoverage is coverage with WordNet's rank links credited: what the
-// picker ranks by. Coverage itself, which the decline rule and the
-// confidence read, stays as it was.
-func (ix *Index) rankCoverage(qi questionInfo, g int) float64 {
+// picker ranks by. A sentence word is linked by its base form too, since
+// the stemmer leaves irregular forms alone ("began" for "start" → "begin").
+// Coverage itself, which the decline rule and the confidence read, stays
+// as it was. lemmas memoises base forms across the question's candidates.
+func (ix *Index) rankCoverage(qi questionInfo, g int, lemmas map[string][]string) float64 {
 	if qi.rankLinks == nil || qi.links != nil {
 		return ix.coverage(qi, g)
 	}
-	linked := qi
-	linked.links = qi.rankLinks
-	return ix.coverage(linked, g)
+	var got float64
+	terms := ix.sentenceTerms(g)
+	for i := range qi.terms {
+		credit := ix.termCredit(qi, i, g)
+		if credit < 1 && qi.rankLinks[i] != nil {
+			for _, s := range terms {
+				credit = max(credit, qi.rankLinks[i][s])
+				bases, ok := lemmas[s]
+				if !ok {
+					bases = baseStems(s)
+					lemmas[s] = bases
+				}
+				for _, b := range bases {
+					credit = max(credit, qi.rankLinks[i][b])
+				}
+			}
+		}
+		got += credit * qi.weights[i]
+	}
+	return got / qi.total
 }
 
 // termCredit is how much of question term i sentence g holds: 1 for the

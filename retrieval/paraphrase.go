@@ -64,3 +64,15 @@ func rankParaphrases(word string) map[string]float64 {
 	}
 	return out
 }
+
+// baseStems are the stems of a sentence term's WordNet base forms other
+// than itself: "began" → "begin".
+func baseStems(term string) []string {
+	var out []string
+	for _, l := range wordnet.Lemma(term) {
+		if s := stem(l); s != term && !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
