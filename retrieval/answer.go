@@ -92,6 +92,10 @@ func notFoundText(stories int) string {
 // "mexico".
 const partialCredit = 0.8
 
+// typeCredit is what a sentence naming someone new counts for the word
+// that names the answer's type ("newspaper" in "which newspaper …").
+const typeCredit = 0.7
+
 const maxSupporting = 2
 
 // Ask answers a question from the snapshot. Bad questions return one of the
@@ -256,6 +260,10 @@ type questionInfo struct {
 	antonyms  map[string]bool // stems WordNet opposes to the question's words
 	names     []string        // capitalised words past the first, lower case
 	numbers   []string        // numbers and years the question names
+	// typeTerm is the index in terms of the word that names what the
+	// answer is ("newspaper" in "which newspaper reported …"), or -1. A
+	// sentence naming someone new earns it partly: it names the newspaper.
+	typeTerm int
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
@@ -268,7 +276,11 @@ func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
 }
 
 func (ix *Index) analyze(q string) questionInfo {
-	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}}
+	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}, typeTerm: -1}
+	var typeWord string
+	if m := answerTypeQuestion.FindStringSubmatch(q); m != nil {
+		typeWord = strings.ToLower(m[1])
+	}
 	qi.asked = qi.kind
 	qi.allWords = words(q)
 	if qi.kind == askStance && whoQuestion.MatchString(q) {
@@ -288,6 +300,9 @@ func (ix *Index) analyze(q string) questionInfo {
 		t := stem(w)
 		if contains(qi.terms, t) {
 			continue
+		}
+		if w == typeWord && qi.typeTerm < 0 {
+			qi.typeTerm = len(qi.terms)
 		}
 		qi.terms = append(qi.terms, t)
 		qi.rankLinks = append(qi.rankLinks, rankParaphrases(w))
@@ -520,6 +535,9 @@ func (ix *Index) rankCoverage(qi questionInfo, g int, lemmas map[string][]string
 func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
 	t := qi.terms[i]
 	best := 0.0
+	if i == qi.typeTerm && hasNewName(ix.sentenceText(g), qi.lower) {
+		best = typeCredit
+	}
 	for _, s := range ix.sentenceTerms(g) {
 		if s == t {
 			return 1

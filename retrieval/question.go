@@ -74,6 +74,9 @@ var (
 	nameQuestion    = regexp.MustCompile(`(?i)\b(called|known as|referred to|refer to|another (name|term|word)|(name|term|word) for|(what|which) (name|term)|nicknamed?)\b`)
 	exampleQuestion = regexp.MustCompile(`(?i)\b(an example|example of|one example|instance of|name one|name an?)\b`)
 	whoQuestion     = regexp.MustCompile(`(?i)\b(who|whom|whose|which (person|people|official|officials|organi[sz]ation|group|company|agency|country|newspaper|paper|outlet|network|publication|magazine|channel|broadcaster|firm|team|party|university|uni))\b`)
+	// answerTypeQuestion: "which newspaper …" names what the answer is; the
+	// sentence that answers names the newspaper, not the word.
+	answerTypeQuestion = regexp.MustCompile(`(?i)\b(?:which|what) (person|people|official|officials|organi[sz]ation|group|company|agency|country|newspaper|paper|outlet|network|publication|magazine|channel|broadcaster|firm|team|party|university|uni)\b`)
 )
 
 func classify(q string) questionType {
