@@ -368,7 +368,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			cand := candidate{sentence: g, chunk: h.Chunk}
 			text := ix.sentenceText(g)
 			sentWords := words(text)
-			cand.stated = !interrogative(text) && !leadsIn(text) && !captionLike(text) && len(sentWords) >= minQuotedWords
+			cand.stated = !interrogative(text) && !captionLike(text, len(sentWords)) && len(sentWords) >= minQuotedWords
 			cand.coverage = ix.coverage(qi, g)
 			cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
 			f := &cand.features
@@ -411,7 +411,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 // is its answer; it is scored just below the question, so that it is
 // quoted first while the question still shows the story is on topic.
 func (ix *Index) answerAfterQuestion(out []candidate) {
-	if len(out) == 0 || !interrogative(ix.sentenceText(out[0].sentence)) && !leadsIn(ix.sentenceText(out[0].sentence)) {
+	if len(out) == 0 || !interrogative(ix.sentenceText(out[0].sentence)) {
 		return
 	}
 	q := out[0]
@@ -424,29 +424,29 @@ func (ix *Index) answerAfterQuestion(out []candidate) {
 	}
 }
 
-// leadsIn reports whether a sentence ends in a colon: "Here's what some
-// reviewers have said about Firefox:" repeats the question's words, and
-// what it introduces, the next sentence, is the answer.
-func leadsIn(s string) bool {
-	return strings.HasSuffix(strings.TrimRight(s, " "), ":")
-}
-
 // photoPosition marks a picture's caption: "Hill (right) with …".
 var photoPosition = regexp.MustCompile(`(?i)\((left|right|centre|center|pictured|top|bottom|above|below|front|second from (left|right))\)`)
 
 // captionLike reports whether a sentence reads as a picture's caption or a
-// fragment of one rather than as a statement: it starts in lower case (the
-// splitter cut it from a caption), marks a position in the picture, or
-// ends without a full stop, as captions and datelines do.
-func captionLike(s string) bool {
+// fragment of one rather than as a statement: it marks a position in the
+// picture, or it is short and starts in lower case (the splitter cut it
+// from a caption) or ends without a full stop, as captions and datelines
+// do. A long sentence that does so is a statement the splitter cut badly.
+func captionLike(s string, nWords int) bool {
 	s = strings.TrimSpace(s)
-	r, _ := utf8.DecodeRuneInString(s)
-	if unicode.IsLower(r) || photoPosition.MatchString(s) {
+	if photoPosition.MatchString(s) {
 		return true
 	}
+	if nWords >= maxCaptionWords {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s)
 	last, _ := utf8.DecodeLastRuneInString(strings.TrimRight(s, " \"'”’)]"))
-	return !strings.ContainsRune(".!?:;…", last)
+	return unicode.IsLower(r) || !strings.ContainsRune(".!?:;…", last)
 }
+
+// maxCaptionWords: a caption fragment is shorter than this.
+const maxCaptionWords = 12
 
 // minQuotedWords is the fewest words a sentence quoted first has.
 const minQuotedWords = 4
