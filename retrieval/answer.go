@@ -134,7 +134,14 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	a.Kind = qi.asked.name()
 	// With several stories, the answer comes from the one the question
 	// points to.
-	cands = ix.pointedCandidates(qi, cands)
+	// Its sentences are read from that story's best passages, as if it
+	// were the only story, not just from those that made the top k.
+	cands, story := ix.pointedCandidates(qi, cands)
+	if story >= 0 {
+		if hits := ix.storyHits(r.search, story, ix.opts.TopK); len(hits) > 0 {
+			cands = ix.score(qi, hits)
+		}
+	}
 	if len(cands) == 0 || onTopic(cands) < threshold {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))

@@ -383,6 +383,10 @@ type SearchResult struct {
 	// Degraded is set when the vector leg failed (a provider timed out or
 	// returned garbage) and the ranking is lexical only.
 	Degraded error
+	// pool is the fused ranking before it was cut to k: with several
+	// stories, the answer is read from the best of them in the story the
+	// question points to.
+	pool []scored
 }
 
 // Search ranks chunks for a query, best first, at most k of them.
@@ -427,6 +431,7 @@ func (ix *Index) search(ctx context.Context, query string, k int) (SearchResult,
 	default:
 		fused = fuseWeighted([]float64{1 - ix.opts.VectorWeight, ix.opts.VectorWeight}, lexical, semantic)
 	}
+	res.pool = fused
 	if len(fused) > k {
 		fused = fused[:k]
 	}

@@ -146,3 +146,38 @@ func TestStoryTieGoesToTheStoryAboutIt(t *testing.T) {
 		t.Errorf("answered from %+v, want the story about Pinochet (%q)", a.Citations, a.Text)
 	}
 }
+
+// TestStoryHits: with several stories, the pointed story's passages are
+// read as if it were the only story: its best k in the fused ranking, best
+// first, and none of another story's.
+func TestStoryHits(t *testing.T) {
+	other := story("bridge", "The old bridge over the river was closed to traffic on Monday.\n\n"+
+		"Engineers said the bridge's cables had rusted, and repairs will take a year.\n\n"+
+		"Cartels have nothing to do with it, the mayor said of the bridge.")
+	stories := append(knowledge.Default(), other)
+	ix, err := Build(context.Background(), stories, Options{Embedder: fitEmbedder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := ix.search(context.Background(), "who supports military strikes on cartels", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.pool) <= 2 {
+		t.Fatalf("pool of %d passages, want more than the 2 hits", len(res.pool))
+	}
+	for s := range ix.stories {
+		hits := ix.storyHits(res, s, 3)
+		if len(hits) == 0 || len(hits) > 3 {
+			t.Errorf("story %s: %d hits, want 1–3", ix.stories[s].ID, len(hits))
+		}
+		for i, h := range hits {
+			if ix.chunks[h.Chunk].Story != s {
+				t.Errorf("story %s: hit %d from story %d", ix.stories[s].ID, i, ix.chunks[h.Chunk].Story)
+			}
+			if i > 0 && h.Score > hits[i-1].Score {
+				t.Errorf("story %s: hit %d scores %.3f, above the one before (%.3f)", ix.stories[s].ID, i, h.Score, hits[i-1].Score)
+			}
+		}
+	}
+}

@@ -36,12 +36,12 @@ func (ix *Index) termInRange(t string, lo, hi int) bool {
 }
 
 // pointedCandidates keeps the candidates of the story that holds most of
-// the question. On a tie the story that mentions the question's terms in
+// the question, and returns that story (-1 with one story). On a tie the story that mentions the question's terms in
 // more sentences wins, since the story about Pinochet names him
 // throughout while another names him once; then the best candidate's story.
-func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candidate {
+func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) ([]candidate, int) {
 	if len(ix.stories) == 1 || len(cands) == 0 {
-		return cands
+		return cands, -1
 	}
 	best, bestCov, bestMass := -1, -1.0, -1.0
 	seen := map[int]bool{}
@@ -68,6 +68,23 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candida
 	for _, c := range cands {
 		if ix.sentences[c.sentence].story == best {
 			out = append(out, c)
+		}
+	}
+	return out, best
+}
+
+// storyHits are the best k passages of story s in the search's fused
+// ranking, scored relative to the best of them: the passages the question
+// would have found had s been the only story.
+func (ix *Index) storyHits(res SearchResult, s, k int) []Hit {
+	var out []Hit
+	for _, h := range res.pool {
+		if ix.chunks[h.doc].Story != s {
+			continue
+		}
+		out = append(out, Hit{Chunk: h.doc, Score: h.score})
+		if len(out) == k {
+			break
 		}
 	}
 	return out

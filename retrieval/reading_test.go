@@ -82,7 +82,8 @@ func TestPointedStory(t *testing.T) {
 	if len(stories) < 2 {
 		t.Fatalf("the test wants candidates from both stories, got %d", len(stories))
 	}
-	for _, c := range ix.pointedCandidates(r.question, r.cands) {
+	pointed, _ := ix.pointedCandidates(r.question, r.cands)
+	for _, c := range pointed {
 		if s := ix.stories[ix.sentences[c.sentence].story].ID; s != "bridge" {
 			t.Errorf("candidate %q from story %s, want only the bridge story's", ix.sentenceText(c.sentence), s)
 		}
