@@ -58,7 +58,8 @@ type Options struct {
 	// the question's (synonyms, derivations, classes), and lets the
 	// confidence notice antonyms. Off by default: measured, it helps the
 	// answerability score a little on SQuAD 2.0 and misleads the picker on
-	// short questions (README, "Quality").
+	// short questions (README, "Quality"). Without it WordNet's synonyms
+	// still rank the candidates (rankParaphrases), outside coverage.
 	WordNet bool
 	// OverviewSentences is how many sentences answer "what is this story
 	// about": the lead and the most central others.
