@@ -181,3 +181,21 @@ func TestStoryHits(t *testing.T) {
 		}
 	}
 }
+
+// TestHolderNamedWithoutAccents: a question corrected to the body's
+// "Ličen" still finds the holder in a title that spells "Licen".
+func TestHolderNamedWithoutAccents(t *testing.T) {
+	st := story("licen", "Simon Ličen teaches sport management.\n\nShowing the games live might turn out to be less glamorous than it appears.")
+	st.Title = "Wikinews interviews academic Simon Licen about the games"
+	ix, err := Build(context.Background(), []*knowledge.Story{st}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := holderTerms("what does ličen think about the games being live")
+	if len(holder) == 0 {
+		t.Fatal("no holder read")
+	}
+	if !ix.namesHolder(1, holder) {
+		t.Errorf("holder %q not found through the title %q", holder, st.Title)
+	}
+}
