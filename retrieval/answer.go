@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Answer is what storybot says to a question: quoted sentences with numbered
@@ -89,6 +92,10 @@ func notFoundText(stories int) string {
 // "mexico".
 const partialCredit = 0.8
 
+// typeCredit is what a sentence naming someone new counts for the word
+// that names the answer's type ("newspaper" in "which newspaper …").
+const typeCredit = 0.7
+
 const maxSupporting = 2
 
 // Ask answers a question from the snapshot. Bad questions return one of the
@@ -127,7 +134,14 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	a.Kind = qi.asked.name()
 	// With several stories, the answer comes from the one the question
 	// points to.
-	cands = ix.pointedCandidates(qi, cands)
+	// Its sentences are read from that story's best passages, as if it
+	// were the only story, not just from those that made the top k.
+	cands, story := ix.pointedCandidates(qi, cands)
+	if story >= 0 {
+		if hits := ix.storyHits(r.search, story, ix.opts.TopK); len(hits) > 0 {
+			cands = ix.score(qi, hits)
+		}
+	}
 	if len(cands) == 0 || onTopic(cands) < threshold {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
@@ -245,10 +259,18 @@ type questionInfo struct {
 	rarest   string               // the term with the highest IDF
 	vec      []float32            // the question's vector; nil without an embedder
 	enc      []float32            // the question's sentence-encoder vector; nil without one
-	links    []map[string]float64 // per term: stems WordNet links to it, and their credit
-	antonyms map[string]bool      // stems WordNet opposes to the question's words
-	names    []string             // capitalised words past the first, lower case
-	numbers  []string             // numbers and years the question names
+	links    []map[string]float64 // per term: stems WordNet links to it, and their credit (Options.WordNet)
+	// rankLinks are WordNet's links used only to rank the candidates,
+	// never in coverage: they find the paraphrase among on-topic
+	// sentences without lifting an off-topic one over the decline rule.
+	rankLinks []map[string]float64
+	antonyms  map[string]bool // stems WordNet opposes to the question's words
+	names     []string        // capitalised words past the first, lower case
+	numbers   []string        // numbers and years the question names
+	// typeTerm is the index in terms of the word that names what the
+	// answer is ("newspaper" in "which newspaper reported …"), or -1. A
+	// sentence naming someone new earns it partly: it names the newspaper.
+	typeTerm int
 }
 
 // semantic is the cosine of the question and sentence g, or 0 when either
@@ -261,7 +283,11 @@ func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
 }
 
 func (ix *Index) analyze(q string) questionInfo {
-	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}}
+	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}, typeTerm: -1}
+	var typeWord string
+	if m := answerTypeQuestion.FindStringSubmatch(q); m != nil {
+		typeWord = strings.ToLower(m[1])
+	}
 	qi.asked = qi.kind
 	qi.allWords = words(q)
 	if qi.kind == askStance && whoQuestion.MatchString(q) {
@@ -282,7 +308,11 @@ func (ix *Index) analyze(q string) questionInfo {
 		if contains(qi.terms, t) {
 			continue
 		}
+		if w == typeWord && qi.typeTerm < 0 {
+			qi.typeTerm = len(qi.terms)
+		}
 		qi.terms = append(qi.terms, t)
+		qi.rankLinks = append(qi.rankLinks, rankParaphrases(w))
 		if ix.opts.WordNet {
 			qi.links = append(qi.links, paraphrases(w))
 			for _, a := range antonymStems(w) {
@@ -332,6 +362,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 		return nil
 	}
 	seen := map[int]bool{}
+	lemmas := map[string][]string{} // sentence stems' WordNet base forms, for this question only
 	var out []candidate
 	for rank, h := range hits {
 		c := ix.chunks[h.Chunk]
@@ -344,7 +375,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 			cand := candidate{sentence: g, chunk: h.Chunk}
 			text := ix.sentenceText(g)
 			sentWords := words(text)
-			cand.stated = !interrogative(text) && len(sentWords) >= minQuotedWords
+			cand.stated = !interrogative(text) && !captionLike(text, len(sentWords)) && len(sentWords) >= minQuotedWords
 			cand.coverage = ix.coverage(qi, g)
 			cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
 			f := &cand.features
@@ -365,7 +396,7 @@ func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
 				f[fEncoder] = ix.encoderCosine(g, qi.enc)
 				weights = &pickerWeightsEncoder
 			}
-			cand.score = f.dot(*weights)
+			cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g, lemmas)-cand.coverage)
 			out = append(out, cand)
 		}
 	}
@@ -399,6 +430,30 @@ func (ix *Index) answerAfterQuestion(out []candidate) {
 		}
 	}
 }
+
+// photoPosition marks a picture's caption: "Hill (right) with …".
+var photoPosition = regexp.MustCompile(`(?i)\((left|right|centre|center|pictured|top|bottom|above|below|front|second from (left|right))\)`)
+
+// captionLike reports whether a sentence reads as a picture's caption or a
+// fragment of one rather than as a statement: it marks a position in the
+// picture, or it is short and starts in lower case (the splitter cut it
+// from a caption) or ends without a full stop, as captions and datelines
+// do. A long sentence that does so is a statement the splitter cut badly.
+func captionLike(s string, nWords int) bool {
+	s = strings.TrimSpace(s)
+	if photoPosition.MatchString(s) {
+		return true
+	}
+	if nWords >= maxCaptionWords {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(strings.TrimRight(s, " \"'”’)]"))
+	return unicode.IsLower(r) || !strings.ContainsRune(".!?:;…", last)
+}
+
+// maxCaptionWords: a caption fragment is shorter than this.
+const maxCaptionWords = 12
 
 // minQuotedWords is the fewest words a sentence quoted first has.
 const minQuotedWords = 4
@@ -450,12 +505,46 @@ func (ix *Index) coverage(qi questionInfo, g int) float64 {
 	return got / qi.total
 }
 
+// rankCoverage is coverage with WordNet's rank links credited: what the
+// picker ranks by. A sentence word is linked by its base form too, since
+// the stemmer leaves irregular forms alone ("began" for "start" → "begin").
+// Coverage itself, which the decline rule and the confidence read, stays
+// as it was. lemmas memoises base forms across the question's candidates.
+func (ix *Index) rankCoverage(qi questionInfo, g int, lemmas map[string][]string) float64 {
+	if qi.rankLinks == nil || qi.links != nil {
+		return ix.coverage(qi, g)
+	}
+	var got float64
+	terms := ix.sentenceTerms(g)
+	for i := range qi.terms {
+		credit := ix.termCredit(qi, i, g)
+		if credit < 1 && qi.rankLinks[i] != nil {
+			for _, s := range terms {
+				credit = max(credit, qi.rankLinks[i][s])
+				bases, ok := lemmas[s]
+				if !ok {
+					bases = baseStems(s)
+					lemmas[s] = bases
+				}
+				for _, b := range bases {
+					credit = max(credit, qi.rankLinks[i][b])
+				}
+			}
+		}
+		got += credit * qi.weights[i]
+	}
+	return got / qi.total
+}
+
 // termCredit is how much of question term i sentence g holds: 1 for the
 // term, partialCredit for a word of its family, WordNet's credit for a
 // linked word (with Options.WordNet), else 0.
 func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
 	t := qi.terms[i]
 	best := 0.0
+	if i == qi.typeTerm && hasNewName(ix.sentenceText(g), qi.lower) {
+		best = typeCredit
+	}
 	for _, s := range ix.sentenceTerms(g) {
 		if s == t {
 			return 1

@@ -115,9 +115,11 @@ func (ix *Index) namesHolder(g int, holder []string) bool {
 		near[w] = true
 	}
 	for w := range near {
-		t := stem(w)
+		t := withoutAccents(stem(w))
 		for _, h := range holder {
-			if t == h || sameFamily(t, h) {
+			// Accents aside: the question may be corrected to the body's
+			// "Ličen" while the title spells "Licen".
+			if h = withoutAccents(h); t == h || sameFamily(t, h) {
 				return true
 			}
 		}

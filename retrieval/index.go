@@ -58,7 +58,8 @@ type Options struct {
 	// the question's (synonyms, derivations, classes), and lets the
 	// confidence notice antonyms. Off by default: measured, it helps the
 	// answerability score a little on SQuAD 2.0 and misleads the picker on
-	// short questions (README, "Quality").
+	// short questions (README, "Quality"). Without it WordNet's synonyms
+	// still rank the candidates (rankParaphrases), outside coverage.
 	WordNet bool
 	// OverviewSentences is how many sentences answer "what is this story
 	// about": the lead and the most central others.
@@ -383,6 +384,10 @@ type SearchResult struct {
 	// Degraded is set when the vector leg failed (a provider timed out or
 	// returned garbage) and the ranking is lexical only.
 	Degraded error
+	// pool is the fused ranking before it was cut to k: with several
+	// stories, the answer is read from the best of them in the story the
+	// question points to.
+	pool []scored
 }
 
 // Search ranks chunks for a query, best first, at most k of them.
@@ -427,6 +432,7 @@ func (ix *Index) search(ctx context.Context, query string, k int) (SearchResult,
 	default:
 		fused = fuseWeighted([]float64{1 - ix.opts.VectorWeight, ix.opts.VectorWeight}, lexical, semantic)
 	}
+	res.pool = fused
 	if len(fused) > k {
 		fused = fused[:k]
 	}

@@ -86,7 +86,11 @@ var (
 	roleQuestion   = regexp.MustCompile(`(?i)^\W*(who(?:'?s| is| was|s)|whos) [\p{L}'’.\- ]+?\W*$|\b(job|title|position|role|post|occupation|rank)\b.*\b(of|does|did|has|hold|holds|have|play|plays)\b|\b\w+(?:'?s|s’) (job|title|position|role|occupation)\b|\bwhat (position|role|job|title|post)\b|\bwhat does [\p{L}'’.\- ]+ do\W*$`)
 	stanceQuestion = regexp.MustCompile(`(?i)\b(what (does|did|do|is|was|has|have) [\p{L}'’.\- ]+ (think|thinks|say|said|want|wants|feel|believe|tell|told|argue|claim|propose|suggest|make of|stand)|who (supports?|favou?rs?|backs?|opposes?|wants?|is (for|against)|are (for|against)|advocates?|pushe?s? for|criticiz|criticis|calls? for|argues?)|how (has|have|did|does|do|is|was) [\p{L}'’.\- ]+ (respond|react|reply|replied|feel|view|see)|(for or against|in favou?r of)|\b(stance|opinion|position|view|views|take|thoughts?) (on|of|about|regarding)|what(?:'?s| is|s) [\p{L}'’.\- ]+(?:'?s|s’) (stance|position|view|take|opinion|response|reaction)|what did [\p{L}'’.\- ]+ (tell|say))`)
 	yesNoQuestion  = regexp.MustCompile(`(?i)^\W*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|shall|may|might|must|isn'?t|aren'?t|doesn'?t|didn'?t|won'?t|can'?t)\b`)
-	reasonQuestion = regexp.MustCompile(`(?i)\b(why|what reason|for what purpose|how come|what (could|would|might|will) (\w+ ){0,6}(put at risk|risk|threaten|happen|mean|cause|lead to|result)|what happens if|what would happen|what (are|were|is) the (consequences?|effects?|impacts?|risks?|results?|reasons?)|what (caused|led to|prompted|triggered|made))\b`)
+	reasonQuestion = regexp.MustCompile(`(?i)\b(why|what reason|for what purpose|how come|what (could|would|might|will) (\w+ ){0,6}(put at risk|risk|threaten|happen|mean|cause|lead to|result)|what happens if|what would happen|what (are|were|is) the (consequences?|effects?|impacts?|risks?|results?|reasons?)|what (caused|led to|prompted|triggered|made|started|sparked|set off))\b`)
+	// relationQuestion: "who's IE's main competitor", "who is behind
+	// firefox" ask for a name related to X, not for X's title; isRelation
+	// reads it.
+	relationQuestion = regexp.MustCompile(`(?i)^\W*(?:who(?:'?s| is| was|s)|whos) (?:[\p{L}.\-]+(?:'s|’s|s’) ((?:\w+ ?){1,2})|(?:behind|in charge of|running|leading|responsible for)\b)`)
 )
 
 // stancePattern marks a sentence that states a position or reports words.
@@ -109,6 +113,22 @@ var titleWords = toSet("president", "director", "chief", "secretary", "minister"
 	"commissioner", "administrator", "superintendent", "inspector", "police", "army", "newspaper", "network", "news",
 	"university", "institute", "association", "federation", "union", "council", "committee", "department", "ministry")
 
+// isRelation: a "who is …" question that asks for someone related to X
+// ("who's IE's main competitor") rather than for a title ("who's Miller's
+// job" stays a role question).
+func isRelation(q string) bool {
+	m := relationQuestion.FindStringSubmatch(q)
+	if m == nil {
+		return false
+	}
+	for _, w := range strings.Fields(strings.ToLower(m[1])) {
+		if frameWords[askRole][w] {
+			return false
+		}
+	}
+	return true
+}
+
 // kindOf reads what kind of answer a question wants. Factoid kinds come from
 // the wh-word (classify); the others from the question's frame.
 func kindOf(q string) questionType {
@@ -121,7 +141,7 @@ func kindOf(q string) questionType {
 		return askWhy
 	case stanceQuestion.MatchString(q):
 		return askStance
-	case roleQuestion.MatchString(q):
+	case roleQuestion.MatchString(q) && !isRelation(q):
 		return askRole
 	}
 	t := classify(q)

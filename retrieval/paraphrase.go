@@ -47,3 +47,32 @@ func antonymStems(word string) []string {
 	}
 	return out
 }
+
+// rankParaphrases are the links the picker ranks by: synonyms, derivations
+// and inflections only ("began" for "start", "killed" for "died"). Class
+// links are left out: "favor" → "consider" is a sense too far.
+func rankParaphrases(word string) map[string]float64 {
+	var out map[string]float64
+	for s, credit := range paraphrases(word) {
+		if credit < synonymCredit {
+			continue
+		}
+		if out == nil {
+			out = map[string]float64{}
+		}
+		out[s] = credit
+	}
+	return out
+}
+
+// baseStems are the stems of a sentence term's WordNet base forms other
+// than itself: "began" → "begin".
+func baseStems(term string) []string {
+	var out []string
+	for _, l := range wordnet.Lemma(term) {
+		if s := stem(l); s != term && !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -36,12 +36,14 @@ func (ix *Index) termInRange(t string, lo, hi int) bool {
 }
 
 // pointedCandidates keeps the candidates of the story that holds most of
-// the question (the best candidate's story on a tie).
-func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candidate {
+// the question, and returns that story (-1 with one story). On a tie the story that mentions the question's terms in
+// more sentences wins, since the story about Pinochet names him
+// throughout while another names him once; then the best candidate's story.
+func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) ([]candidate, int) {
 	if len(ix.stories) == 1 || len(cands) == 0 {
-		return cands
+		return cands, -1
 	}
-	best, bestCov := -1, -1.0
+	best, bestCov, bestMass := -1, -1.0, -1.0
 	seen := map[int]bool{}
 	for _, c := range cands {
 		s := ix.sentences[c.sentence].story
@@ -49,8 +51,17 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candida
 			continue
 		}
 		seen[s] = true
-		if cov := ix.storyCoverage(qi, s); cov > bestCov+1e-9 {
-			best, bestCov = s, cov
+		cov := ix.storyCoverage(qi, s)
+		switch {
+		case cov > bestCov+1e-9:
+			best, bestCov, bestMass = s, cov, -1
+		case cov > bestCov-1e-9:
+			if bestMass < 0 {
+				bestMass = ix.storyMentions(qi, best)
+			}
+			if m := ix.storyMentions(qi, s); m > bestMass+1e-9 {
+				best, bestCov, bestMass = s, cov, m
+			}
 		}
 	}
 	out := cands[:0:0]
@@ -59,5 +70,33 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candida
 			out = append(out, c)
 		}
 	}
+	return out, best
+}
+
+// storyHits are the best k passages of story s in the search's fused
+// ranking, scored relative to the best of them: the passages the question
+// would have found had s been the only story.
+func (ix *Index) storyHits(res SearchResult, s, k int) []Hit {
+	var out []Hit
+	for _, h := range res.pool {
+		if ix.chunks[h.doc].Story != s {
+			continue
+		}
+		out = append(out, Hit{Chunk: h.doc, Score: h.score})
+		if len(out) == k {
+			break
+		}
+	}
 	return out
+}
+
+// storyMentions is the IDF-weighted count of story s's sentences that hold
+// each of the question's terms.
+func (ix *Index) storyMentions(qi questionInfo, s int) float64 {
+	lo, hi := ix.storyRange(s)
+	got := 0.0
+	for i, t := range qi.terms {
+		got += qi.weights[i] * float64(ix.sentencesWithIn(t, lo, hi))
+	}
+	return got
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // MaxQuestionRunes bounds a question. Real questions are a sentence or two;
@@ -74,6 +76,9 @@ var (
 	nameQuestion    = regexp.MustCompile(`(?i)\b(called|known as|referred to|refer to|another (name|term|word)|(name|term|word) for|(what|which) (name|term)|nicknamed?)\b`)
 	exampleQuestion = regexp.MustCompile(`(?i)\b(an example|example of|one example|instance of|name one|name an?)\b`)
 	whoQuestion     = regexp.MustCompile(`(?i)\b(who|whom|whose|which (person|people|official|officials|organi[sz]ation|group|company|agency|country|newspaper|paper|outlet|network|publication|magazine|channel|broadcaster|firm|team|party|university|uni))\b`)
+	// answerTypeQuestion: "which newspaper …" names what the answer is; the
+	// sentence that answers names the newspaper, not the word.
+	answerTypeQuestion = regexp.MustCompile(`(?i)\b(?:which|what) (person|people|official|officials|organi[sz]ation|group|company|agency|country|newspaper|paper|outlet|network|publication|magazine|channel|broadcaster|firm|team|party|university|uni)\b`)
 )
 
 func classify(q string) questionType {
@@ -261,7 +266,9 @@ func (ix *Index) termSentences(t string) int { return ix.sentencesWith(t) }
 
 // nearestTerm is the index term closest to t in edit distance (one edit,
 // two for long words; same first letter), the most common on a tie; "" when
-// none is that close.
+// none is that close. A term that t spells without its accents ("licen"
+// for "ličen") is closest of all: a name typed on a plain keyboard, not a
+// typo of a commoner word one letter away ("license").
 func (ix *Index) nearestTerm(t string) string {
 	tr := []rune(t)
 	limit := 1
@@ -280,6 +287,9 @@ func (ix *Index) nearestTerm(t string) string {
 			return
 		}
 		d := editDistance(tr, vr, limit)
+		if d > 0 && d <= limit && withoutAccents(v) == t {
+			d = 0
+		}
 		if d > limit {
 			return
 		}
@@ -288,6 +298,17 @@ func (ix *Index) nearestTerm(t string) string {
 		}
 	})
 	return best
+}
+
+// withoutAccents is s with its combining marks removed: "ličen" → "licen".
+func withoutAccents(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // surfaceWord is a word of the stories whose stem is t, as a sentence

@@ -51,6 +51,15 @@ func TestNormalizeQuestion(t *testing.T) {
 			t.Errorf("normalizeQuestion(%q) = %q, want %q", tt.q, got, tt.want)
 		}
 	}
+	// With a commoner word one edit away, the accented name still wins.
+	licence := story("licence", "The licence was renewed. A license costs less. Each license lasts a year.")
+	both, err := Build(context.Background(), []*knowledge.Story{story("court", body), licence}, Options{Embedder: fitEmbedder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := both.normalizeQuestion("who is simon licen"); got != "who is simon ličen" {
+		t.Errorf("with license in another story: %q, want ličen", got)
+	}
 	plain, err := Build(context.Background(), []*knowledge.Story{story("court", body)}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +91,8 @@ func TestPointedStory(t *testing.T) {
 	if len(stories) < 2 {
 		t.Fatalf("the test wants candidates from both stories, got %d", len(stories))
 	}
-	for _, c := range ix.pointedCandidates(r.question, r.cands) {
+	pointed, _ := ix.pointedCandidates(r.question, r.cands)
+	for _, c := range pointed {
 		if s := ix.stories[ix.sentences[c.sentence].story].ID; s != "bridge" {
 			t.Errorf("candidate %q from story %s, want only the bridge story's", ix.sentenceText(c.sentence), s)
 		}

@@ -395,6 +395,21 @@ func (ix *Index) firstSentenceWith(term string, lo, hi int) int {
 	return -1
 }
 
+// sentencesWithIn counts the sentences in [lo, hi) holding term.
+func (ix *Index) sentencesWithIn(term string, lo, hi int) int {
+	id, ok := ix.dict.lookup(term)
+	if !ok || ix.sentDF.count(term) == 0 {
+		return 0
+	}
+	n := 0
+	for g := lo; g < hi; g++ {
+		if slices.Contains(ix.sentenceTermIDs(g), id) {
+			n++
+		}
+	}
+	return n
+}
+
 // hasEncoder reports whether the sentences have the Encoder's vectors.
 func (ix *Index) hasEncoder() bool { return ix.hasEnc }
 
