@@ -128,7 +128,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	// With several stories, the answer comes from the one the question
 	// points to.
 	cands = ix.pointedCandidates(qi, cands)
-	if len(cands) == 0 || onTopic(cands) < threshold || ix.offTopic(qi, topScored(cands)) {
+	if len(cands) == 0 || onTopic(cands) < threshold || ix.offTopic(ctx, qi, topScored(cands)) {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 {

@@ -24,7 +24,7 @@ var greetingTerms = toSetOf(stems("hey", "hi", "hello", "yo", "sup", "hiya", "ho
 
 // offTopic reports whether a question that reached the decline threshold
 // with best as its best sentence is still off the stories' topics.
-func (ix *Index) offTopic(qi questionInfo, best candidate) bool {
+func (ix *Index) offTopic(ctx context.Context, qi questionInfo, best candidate) bool {
 	greeting := len(qi.terms) > 0
 	for _, t := range qi.terms {
 		greeting = greeting && greetingTerms[t]
@@ -35,14 +35,14 @@ func (ix *Index) offTopic(qi questionInfo, best candidate) bool {
 	if len(ix.stories) < 2 || qi.enc == nil || qi.total == 0 {
 		return false
 	}
-	return ix.absentShare(qi) >= absentShareOffTopic && best.features[fEncoder] < encoderOffTopic && ix.absentLink(qi, best.sentence) < linkOffTopic
+	return ix.absentShare(qi) >= absentShareOffTopic && best.features[fEncoder] < encoderOffTopic && ix.absentLink(ctx, qi, best.sentence) < linkOffTopic
 }
 
 // absentLink is the largest word-vector cosine between a question word no
 // story holds and a word of sentence g: a paraphrase's word ("favors")
 // has a near neighbour in the sentence ("supports"), an off-topic
 // question's ("oscars") does not.
-func (ix *Index) absentLink(qi questionInfo, g int) float64 {
+func (ix *Index) absentLink(ctx context.Context, qi questionInfo, g int) float64 {
 	if ix.opts.Embedder == nil {
 		return 0
 	}
@@ -61,7 +61,7 @@ func (ix *Index) absentLink(qi questionInfo, g int) float64 {
 	if n == 0 || n == len(texts) {
 		return 0
 	}
-	vs, err := ix.opts.Embedder.Embed(context.Background(), texts)
+	vs, err := ix.opts.Embedder.Embed(ctx, texts)
 	if err != nil {
 		return 1 // no evidence against the question: leave it to the decline rule
 	}
