@@ -142,7 +142,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 			cands = ix.score(qi, hits)
 		}
 	}
-	if len(cands) == 0 || onTopic(cands) < threshold {
+	if len(cands) == 0 || onTopic(cands) < threshold || ix.offTopic(ctx, qi, topScored(cands)) {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 {
@@ -463,13 +463,19 @@ const minQuotedWords = 4
 // shows that the story is on the question's topic, though the statement
 // after it is what is quoted.
 func onTopic(cands []candidate) float64 {
+	best := topScored(cands)
+	return best.answerability()
+}
+
+// topScored is the candidate of the highest score.
+func topScored(cands []candidate) candidate {
 	best := cands[0]
 	for _, c := range cands[1:] {
 		if c.score > best.score {
 			best = c
 		}
 	}
-	return best.answerability()
+	return best
 }
 
 // neighborCoverage is the best coverage of the sentences just before and

@@ -1,0 +1,73 @@
+package retrieval
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+// TestOffTopicManyStories: in a knowledge base of several stories, a
+// question whose rarest word no story holds, and whose best sentence the
+// encoder finds unlike it, is declined though that sentence shares enough
+// words to pass the decline threshold; so is a greeting. Questions the
+// built-in story answers, one of them a paraphrase, are still answered.
+func TestOffTopicManyStories(t *testing.T) {
+	ctx := context.Background()
+	stories := append(knowledge.Default(),
+		story("robotics", "The European team won the robotics competition this year, with the silver medal going to Poland.\n\nThe Afghan team of six girls was praised for its courage."),
+		story("coach", "\"Hey, what's up?\" the coach shouted to the players before the final.\n\nThe team lost the final by two points."))
+	ix, err := Build(ctx, stories, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"who won the oscars this year", "hey whats up"} {
+		r, err := ix.read(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cands, _ := ix.pointedCandidates(r.question, r.cands)
+		if len(cands) == 0 || onTopic(cands) < r.threshold {
+			t.Fatalf("%q: the test wants a question the decline threshold lets through (candidates %d)", q, len(cands))
+		}
+		a, err := ix.Ask(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != OutcomeNone {
+			t.Errorf("Ask(%q) = %s %q, want it declined", q, a.Outcome, a.Text)
+		}
+	}
+	for q, want := range map[string]string{
+		"who favors strikes?":                    "supports military strikes",
+		"what position does stephen miller hold": "Deputy Chief of Staff",
+	} {
+		a, err := ix.Ask(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != OutcomeAnswer || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, want) {
+			t.Errorf("Ask(%q) = %s %+v, want an answer quoting %q", q, a.Outcome, a.Citations, want)
+		}
+	}
+}
+
+// TestAbsentShare: the share counts only the weight of terms no story holds.
+func TestAbsentShare(t *testing.T) {
+	ix, err := Build(context.Background(), []*knowledge.Story{story("bridge", "The mayor opened the new river bridge on Monday.")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.absentShare(ix.analyze("when did the mayor open the bridge")); got != 0 {
+		t.Errorf("absentShare of a question the story covers = %.2f, want 0", got)
+	}
+	qi := ix.analyze("when did the mayor open the zeppelin")
+	got := ix.absentShare(qi)
+	if got <= 0 || got >= 1 {
+		t.Errorf("absentShare with one of three terms absent = %.2f, want strictly between 0 and 1", got)
+	}
+	if all := ix.absentShare(ix.analyze("zeppelin quasar")); all != 1 {
+		t.Errorf("absentShare with every term absent = %.2f, want 1", all)
+	}
+}
