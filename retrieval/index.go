@@ -154,14 +154,20 @@ type Index struct {
 	// hasVecs is set when the sentences have the Embedder's vectors;
 	// hasEnc when they have the Encoder's too.
 	hasVecs, hasEnc bool
+	// holdsSentVec is set when the segments hold the sentences' Embedder
+	// vectors; an in-process Embedder's are embedded as a question reads
+	// them (holdsSentenceVectors).
+	holdsSentVec bool
 
 	version string
 	stats   BuildStats
 }
 
+// globalSentence is what the answerer asks of a sentence by its global
+// number most often: its story and paragraph. The rest of the sentence
+// (its span) is in its segment (sentenceSpan): one copy, not two.
 type globalSentence struct {
-	Sentence
-	story int
+	story, Paragraph int32
 }
 
 // BuildStats say what building a snapshot took.
@@ -220,6 +226,9 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 			// Vectors read from disk: they fit the structure the key
 			// promises, unless the file lies.
 			built.chunkVec, built.sentVec, built.sentEnc = seg.chunkVec, seg.sentVec, seg.sentEnc
+			if opts.Embedder != nil && !holdsSentenceVectors(opts.Embedder) {
+				built.sentVec = qrows{} // a file from before they were embedded on demand
+			}
 			if built.hasVectors(opts) {
 				continue
 			}
@@ -286,7 +295,7 @@ func (ix *Index) assemble(ctx context.Context) error {
 	for si, seg := range ix.segs {
 		ix.storyBase = append(ix.storyBase, len(ix.sentences))
 		for _, st := range seg.sents {
-			ix.sentences = append(ix.sentences, globalSentence{st, si})
+			ix.sentences = append(ix.sentences, globalSentence{int32(si), int32(st.para)})
 		}
 		for _, c := range seg.chunks {
 			c.Story = si
@@ -318,6 +327,7 @@ func (ix *Index) assemble(ctx context.Context) error {
 		return nil
 	}
 	ix.hasVecs, ix.hasEnc = true, ix.opts.Encoder != nil
+	ix.holdsSentVec = holdsSentenceVectors(ix.opts.Embedder)
 	vecs := make([][]float32, 0, nChunks)
 	for _, seg := range ix.segs {
 		for i := range seg.chunks {

@@ -44,7 +44,7 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candida
 	best, bestCov := -1, -1.0
 	seen := map[int]bool{}
 	for _, c := range cands {
-		s := ix.sentences[c.sentence].story
+		s := ix.storyOf(c.sentence)
 		if seen[s] {
 			continue
 		}
@@ -55,7 +55,7 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) []candida
 	}
 	out := cands[:0:0]
 	for _, c := range cands {
-		if ix.sentences[c.sentence].story == best {
+		if ix.storyOf(c.sentence) == best {
 			out = append(out, c)
 		}
 	}

@@ -78,7 +78,7 @@ func TestReloadReusesUnchangedSegments(t *testing.T) {
 	if after.Text != before.Text || old.ChunkText(0) != "The harbour reopened on Monday. Ships queued for a week." {
 		t.Errorf("the old snapshot changed: %q then %q", before.Text, after.Text)
 	}
-	if cur.sentenceCosine(1, make([]float32, 32)) != 0 {
+	if cur.sentenceCosines(ctx, []int{1}, make([]float32, 32))[0] != 0 {
 		t.Error("a zero question vector has a cosine")
 	}
 }
