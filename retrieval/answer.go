@@ -431,7 +431,7 @@ func onTopic(cands []candidate) float64 {
 func (ix *Index) neighborCoverage(qi questionInfo, g int) float64 {
 	best := 0.0
 	for _, n := range []int{g - 1, g + 1} {
-		if n < 0 || n >= len(ix.sentences) || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
+		if n < 0 || n >= ix.nSents || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
 			continue
 		}
 		best = max(best, ix.coverage(qi, n))

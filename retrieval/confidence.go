@@ -163,7 +163,7 @@ func negationMismatch(q []string, sent map[string]bool) bool {
 func (ix *Index) neighbourWords(g int) map[string]bool {
 	out := map[string]bool{}
 	for _, n := range []int{g - 1, g + 1} {
-		if n < 0 || n >= len(ix.sentences) || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
+		if n < 0 || n >= ix.nSents || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
 			continue
 		}
 		for _, w := range words(ix.sentenceText(n)) {
@@ -186,7 +186,7 @@ func (ix *Index) paragraphCoverage(qi questionInfo, g int) float64 {
 			terms[t] = true
 		}
 	}
-	for n := g + 1; n < len(ix.sentences) && ix.storyOf(n) == story && ix.paragraphOf(n) == para; n++ {
+	for n := g + 1; n < ix.nSents && ix.storyOf(n) == story && ix.paragraphOf(n) == para; n++ {
 		for _, t := range ix.sentenceTerms(n) {
 			terms[t] = true
 		}

@@ -235,7 +235,7 @@ func (ix *Index) notLoaded(a *Answer, missing []string) {
 // one, past a dateline and picture captions.
 func (ix *Index) leadSentence(story int) int {
 	base := ix.storyBase[story]
-	end := len(ix.sentences)
+	end := ix.nSents
 	if story+1 < len(ix.storyBase) {
 		end = ix.storyBase[story+1]
 	}
@@ -265,7 +265,7 @@ const DefaultOverviewSentences = 2
 // (past a dateline and picture captions): the Lead-n baseline of summaries.
 func (ix *Index) LeadSentences(story, n int) []string {
 	var out []string
-	for g := ix.leadSentence(story); g < len(ix.sentences) && ix.storyOf(g) == story && len(out) < n; g++ {
+	for g := ix.leadSentence(story); g < ix.nSents && ix.storyOf(g) == story && len(out) < n; g++ {
 		out = append(out, ix.sentenceText(g))
 	}
 	return out
@@ -277,7 +277,7 @@ func (ix *Index) LeadSentences(story, n int) []string {
 func (ix *Index) overview(ctx context.Context, story int) []candidate {
 	lead := ix.leadSentence(story)
 	base := ix.storyBase[story]
-	end := len(ix.sentences)
+	end := ix.nSents
 	if story+1 < len(ix.storyBase) {
 		end = ix.storyBase[story+1]
 	}
@@ -407,7 +407,7 @@ func (ix *Index) metaAnswer(a *Answer, story int, q string) {
 		text.WriteString(" " + st.URL)
 	}
 	// A dateline ("Friday, July 21, 2017") dates the story to the day.
-	if g := ix.storyBase[story]; g < len(ix.sentences) && ix.storyOf(g) == story {
+	if g := ix.storyBase[story]; g < ix.nSents && ix.storyOf(g) == story {
 		if dl := ix.sentenceText(g); len(words(dl)) <= 6 && datePattern.MatchString(dl) {
 			cit := ix.citation(candidate{sentence: g, chunk: ix.chunkOf(g)}, 2)
 			a.Citations = append(a.Citations, cit)

@@ -21,7 +21,7 @@ func (ix *Index) Passage(id string) (Passage, bool) {
 	p := Passage{Story: s, Text: s.Body[c.Start:c.End]}
 	if c.Story < len(ix.storyBase) && c.First >= 0 && c.First <= c.Last {
 		first, last := ix.storyBase[c.Story]+c.First, ix.storyBase[c.Story]+c.Last
-		if last < len(ix.sentences) && ix.storyOf(first) == c.Story && ix.storyOf(last) == c.Story {
+		if last < ix.nSents && ix.storyOf(first) == c.Story && ix.storyOf(last) == c.Story {
 			p.FirstParagraph, p.LastParagraph = ix.paragraphOf(first), ix.paragraphOf(last)
 		}
 	}

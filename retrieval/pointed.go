@@ -23,7 +23,7 @@ func (ix *Index) storyCoverage(qi questionInfo, s int) float64 {
 
 // storyRange is the global sentence range [lo, hi) of story s.
 func (ix *Index) storyRange(s int) (lo, hi int) {
-	lo, hi = ix.storyBase[s], len(ix.sentences)
+	lo, hi = ix.storyBase[s], ix.nSents
 	if s+1 < len(ix.storyBase) {
 		hi = ix.storyBase[s+1]
 	}

@@ -293,7 +293,7 @@ func (ix *Index) nearestTerm(t string) string {
 // surfaceWord is a word of the stories whose stem is t, as a sentence
 // spells it, lower case: what a corrected question says instead of typed.
 func (ix *Index) surfaceWord(t, typed string) string {
-	g := ix.firstSentenceWith(t, 0, len(ix.sentences))
+	g := ix.firstSentenceWith(t, 0, ix.nSents)
 	if g < 0 {
 		return typed
 	}

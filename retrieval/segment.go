@@ -24,9 +24,11 @@ type segment struct {
 	// withStructure).
 	sents  []sentSpan
 	chunks []Chunk
-	// Sentence i's terms are terms[termOff[i]:termOff[i+1]].
+	// Sentence i's term IDs are terms[termOff[i]:termOff[i+1]], each a
+	// uvarint: the dictionary numbers terms as they first come, so the
+	// common ones take a byte or two, not four (appendTerms reads them).
 	termOff []uint32
-	terms   []uint32
+	terms   []byte
 	// Vectors, a row per chunk (chunkVec) or sentence: the Embedder's for
 	// chunks and sentences, the Encoder's for sentences. Empty without the
 	// model.
@@ -130,9 +132,13 @@ func structure(s *knowledge.Story, key segmentKey, opts Options, dict *termDict)
 		return nil, fmt.Errorf("story %s: %d bytes, a story holds at most %d", s.ID, len(s.Body), uint32(math.MaxUint32))
 	}
 	seg := &segment{key: key, sents: make([]sentSpan, len(sents)), termOff: make([]uint32, 1, len(sents)+1)}
+	var ids []uint32
 	for i, st := range sents {
 		seg.sents[i] = sentSpan{uint32(st.Start), uint32(st.End), uint32(st.Paragraph), uint32(st.Number)}
-		seg.terms = dict.intern(Terms(s.Body[st.Start:st.End]), seg.terms)
+		ids = dict.intern(Terms(s.Body[st.Start:st.End]), ids[:0])
+		for _, id := range ids {
+			seg.terms = binary.AppendUvarint(seg.terms, uint64(id))
+		}
 		seg.termOff = append(seg.termOff, uint32(len(seg.terms)))
 	}
 	seg.chunks = ChunkSentences(s.ID, s.Body, sents, opts.Chunking)
@@ -399,16 +405,36 @@ func (ix *Index) locate(g int) (*segment, int) {
 	return ix.segs[s], g - ix.storyBase[s]
 }
 
-// sentenceTermIDs are sentence g's terms as IDs, in text order.
-func (ix *Index) sentenceTermIDs(g int) []uint32 {
+// appendTerms appends the term IDs of the segment's sentences [i, j), in
+// text order, to buf.
+func (seg *segment) appendTerms(buf []uint32, i, j int) []uint32 {
+	b := seg.terms[seg.termOff[i]:seg.termOff[j]]
+	for k := 0; k < len(b); {
+		var v uint32
+		for shift := uint(0); ; shift += 7 {
+			c := b[k]
+			k++
+			v |= uint32(c&0x7f) << shift
+			if c < 0x80 {
+				break
+			}
+		}
+		buf = append(buf, v)
+	}
+	return buf
+}
+
+// sentenceTermIDs appends sentence g's terms as IDs, in text order, to buf.
+func (ix *Index) sentenceTermIDs(buf []uint32, g int) []uint32 {
 	seg, i := ix.locate(g)
-	return seg.terms[seg.termOff[i]:seg.termOff[i+1]]
+	return seg.appendTerms(buf, i, i+1)
 }
 
 // sentenceTerms are sentence g's terms (stems, stop words dropped), in text
 // order.
 func (ix *Index) sentenceTerms(g int) []string {
-	ids := ix.sentenceTermIDs(g)
+	var buf [64]uint32
+	ids := ix.sentenceTermIDs(buf[:0], g)
 	return ix.dict.strings(ids, make([]string, 0, len(ids)))
 }
 
@@ -425,8 +451,9 @@ func (ix *Index) firstSentenceWith(term string, lo, hi int) int {
 	if !ok || ix.sentDF.count(term) == 0 {
 		return -1
 	}
+	var buf []uint32
 	for g := lo; g < hi; g++ {
-		if slices.Contains(ix.sentenceTermIDs(g), id) {
+		if buf = ix.sentenceTermIDs(buf[:0], g); slices.Contains(buf, id) {
 			return g
 		}
 	}
@@ -545,11 +572,22 @@ func (seg *segment) entries(body, words, enc string, seen map[cacheKey]bool, out
 	return out
 }
 
-// storyOf is the story of global sentence g.
-func (ix *Index) storyOf(g int) int { return int(ix.sentences[g].story) }
+// storyOf is the story of global sentence g: a search of the stories'
+// bases, not a table, which would be a number a sentence of the archive.
+func (ix *Index) storyOf(g int) int {
+	s, found := slices.BinarySearch(ix.storyBase, g)
+	if !found {
+		s--
+	}
+	// Every story has a sentence, so bases are distinct.
+	return s
+}
 
 // paragraphOf is global sentence g's 1-based paragraph in its story.
-func (ix *Index) paragraphOf(g int) int { return int(ix.sentences[g].Paragraph) }
+func (ix *Index) paragraphOf(g int) int {
+	seg, i := ix.locate(g)
+	return int(seg.sents[i].para)
+}
 
 // sentence is global sentence g as its segment holds it.
 func (ix *Index) sentence(g int) Sentence {

@@ -442,7 +442,7 @@ func TestScanConcurrent(t *testing.T) {
 // chunks, as the index's int8 rows hold them (zero rows as zero vectors).
 func indexVectors(t *testing.T, ix *Index) (sents, chunks [][]float32) {
 	t.Helper()
-	gs := make([]int, len(ix.sentences))
+	gs := make([]int, ix.nSents)
 	for g := range gs {
 		gs[g] = g
 	}
