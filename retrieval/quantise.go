@@ -13,9 +13,10 @@ import (
 //
 // A nibble block (nib) packs each row at 4 bits a value, two a byte (low
 // nibble first), the largest magnitude at ±7: half int8's memory. The
-// sentence encoder's 512-d rows are kept so (encoderRows): they are most of
-// a snapshot's heap, and measured on the eval sets the picker reads the
-// same answers from them (README, "Memory").
+// sentence encoder's 512-d rows are kept so: they were most of a
+// snapshot's heap. On the eval sets one XQuAD question in 1,190 and one of
+// the natural set's 150 test-half questions lost their answer sentence
+// (README, "Memory, third pass").
 type qrows struct {
 	dims  int
 	nib   bool
