@@ -451,10 +451,38 @@ func (ix *Index) firstSentenceWith(term string, lo, hi int) int {
 	if !ok || ix.sentDF.count(term) == 0 {
 		return -1
 	}
-	var buf []uint32
-	for g := lo; g < hi; g++ {
-		if buf = ix.sentenceTermIDs(buf[:0], g); slices.Contains(buf, id) {
-			return g
+	if lo >= hi {
+		return -1
+	}
+	for st := ix.storyOf(lo); st < len(ix.segs) && ix.storyBase[st] < hi; st++ {
+		seg, base := ix.segs[st], ix.storyBase[st]
+		if i := seg.firstWith(id, max(lo-base, 0), min(hi-base, len(seg.sents))); i >= 0 {
+			return base + i
+		}
+	}
+	return -1
+}
+
+// firstWith is the first of the segment's sentences [i, j) holding term
+// id, or -1: one pass over their varints, story by story rather than a
+// look-up a sentence.
+func (seg *segment) firstWith(id uint32, i, j int) int {
+	b := seg.terms[:seg.termOff[j]]
+	for k := int(seg.termOff[i]); k < len(b); {
+		at := k
+		var v uint32
+		for shift := uint(0); ; shift += 7 {
+			c := b[k]
+			k++
+			v |= uint32(c&0x7f) << shift
+			if c < 0x80 {
+				break
+			}
+		}
+		if v == id {
+			// The sentence whose terms hold byte at.
+			n, _ := slices.BinarySearch(seg.termOff[i:j+1], uint32(at)+1)
+			return i + n - 1
 		}
 	}
 	return -1
