@@ -369,6 +369,11 @@ func Parse(data []byte) (*Story, error) {
 	if strings.TrimSpace(body) == "" {
 		return nil, errors.New("the story has no text")
 	}
+	if hasHeader {
+		// The strings would hold the whole file, front matter included,
+		// for as long as the story is served.
+		body, attribution = strings.Clone(body), strings.Clone(attribution)
+	}
 	s := &Story{
 		ID:          fm.ID,
 		Title:       fm.Title,

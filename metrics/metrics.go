@@ -190,6 +190,13 @@ type countedEmbedder struct {
 	calls, errs, texts prometheus.Counter
 }
 
+// InProcess passes on whether e runs in this process (retrieval then
+// embeds the sentences a question reads as it reads them, counted here).
+func (c *countedEmbedder) InProcess() bool {
+	p, ok := c.Embedder.(interface{ InProcess() bool })
+	return ok && p.InProcess()
+}
+
 func (c *countedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	c.calls.Inc()
 	c.texts.Add(float64(len(texts)))

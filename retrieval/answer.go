@@ -112,7 +112,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if ix.looksForeign(q) {
 		return &Answer{Question: asked, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
 	}
-	if a := ix.wholeStoryAnswer(q, kindOf(q)); a != nil {
+	if a := ix.wholeStoryAnswer(ctx, q, kindOf(q)); a != nil {
 		a.Question = asked
 		a.Took = time.Since(start)
 		return a, nil
@@ -139,7 +139,7 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	cands, story := ix.pointedCandidates(qi, cands)
 	if story >= 0 {
 		if hits := ix.storyHits(r.search, story, ix.opts.TopK); len(hits) > 0 {
-			cands = ix.score(qi, hits)
+			cands = ix.score(ctx, qi, hits)
 		}
 	}
 	if len(cands) == 0 || onTopic(cands) < threshold || ix.offTopic(ctx, qi, topScored(cands)) {
@@ -214,7 +214,7 @@ func (ix *Index) read(ctx context.Context, q string) (reading, error) {
 			return reading{}, ctx.Err()
 		}
 	}
-	r.cands = ix.score(r.question, res.Hits)
+	r.cands = ix.score(ctx, r.question, res.Hits)
 	switch {
 	case r.question.enc != nil:
 		r.threshold = ix.opts.DeclineBelowEncoder
@@ -357,48 +357,56 @@ type candidate struct {
 
 // score gathers the sentences of the retrieved chunks and scores each, best
 // first.
-func (ix *Index) score(qi questionInfo, hits []Hit) []candidate {
+func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candidate {
 	if qi.total == 0 || len(hits) == 0 {
 		return nil
 	}
+	type read struct{ g, chunk, rank int }
 	seen := map[int]bool{}
 	lemmas := map[string][]string{} // sentence stems' WordNet base forms, for this question only
-	var out []candidate
+	var sents []read
+	var gs []int
 	for rank, h := range hits {
 		c := ix.chunks[h.Chunk]
 		base := ix.storyBase[c.Story]
 		for g := base + c.First; g <= base+c.Last; g++ {
-			if seen[g] {
-				continue
+			if !seen[g] {
+				seen[g] = true
+				sents = append(sents, read{g, h.Chunk, rank})
+				gs = append(gs, g)
 			}
-			seen[g] = true
-			cand := candidate{sentence: g, chunk: h.Chunk}
-			text := ix.sentenceText(g)
-			sentWords := words(text)
-			cand.stated = !interrogative(text) && !captionLike(text, len(sentWords)) && len(sentWords) >= minQuotedWords
-			cand.coverage = ix.coverage(qi, g)
-			cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
-			f := &cand.features
-			f[fCoverage] = cand.coverage
-			f[fBigram] = bigrams(qi.terms, ix.sentenceTerms(g))
-			f[fCue] = b2f(cand.cue)
-			f[fRank] = 1 / float64(rank+1)
-			f[fChunkScore] = h.Score / hits[0].Score
-			f[fLength] = math.Log1p(float64(len(ix.sentenceTerms(g))))
-			f[fNeighbor] = ix.neighborCoverage(qi, g)
-			f[fSemantic] = ix.sentenceCosine(g, qi.vec)
-			if n := len(qi.allWords); n > 1 {
-				f[fPhrase] = float64(longestRun(qi.allWords, sentWords)) / float64(n)
-			}
-			f[fRarest] = b2f(contains(ix.sentenceTerms(g), qi.rarest))
-			weights := &pickerWeights
-			if qi.enc != nil {
-				f[fEncoder] = ix.encoderCosine(g, qi.enc)
-				weights = &pickerWeightsEncoder
-			}
-			cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g, lemmas)-cand.coverage)
-			out = append(out, cand)
 		}
+	}
+	semantic := ix.sentenceCosines(ctx, gs, qi.vec)
+	out := make([]candidate, 0, len(sents))
+	for j, s := range sents {
+		g, rank, h := s.g, s.rank, hits[s.rank]
+		cand := candidate{sentence: g, chunk: s.chunk}
+		text := ix.sentenceText(g)
+		sentWords := words(text)
+		cand.stated = !interrogative(text) && !captionLike(text, len(sentWords)) && len(sentWords) >= minQuotedWords
+		cand.coverage = ix.coverage(qi, g)
+		cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
+		f := &cand.features
+		f[fCoverage] = cand.coverage
+		f[fBigram] = bigrams(qi.terms, ix.sentenceTerms(g))
+		f[fCue] = b2f(cand.cue)
+		f[fRank] = 1 / float64(rank+1)
+		f[fChunkScore] = h.Score / hits[0].Score
+		f[fLength] = math.Log1p(float64(len(ix.sentenceTerms(g))))
+		f[fNeighbor] = ix.neighborCoverage(qi, g)
+		f[fSemantic] = semantic[j]
+		if n := len(qi.allWords); n > 1 {
+			f[fPhrase] = float64(longestRun(qi.allWords, sentWords)) / float64(n)
+		}
+		f[fRarest] = b2f(contains(ix.sentenceTerms(g), qi.rarest))
+		weights := &pickerWeights
+		if qi.enc != nil {
+			f[fEncoder] = ix.encoderCosine(g, qi.enc)
+			weights = &pickerWeightsEncoder
+		}
+		cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g, lemmas)-cand.coverage)
+		out = append(out, cand)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	ix.answerAfterQuestion(out)
@@ -423,7 +431,7 @@ func (ix *Index) answerAfterQuestion(out []candidate) {
 	}
 	q := out[0]
 	for i := range out {
-		if g := out[i].sentence; g == q.sentence+1 && ix.sentences[g].story == ix.sentences[q.sentence].story && out[i].stated {
+		if g := out[i].sentence; g == q.sentence+1 && ix.storyOf(g) == ix.storyOf(q.sentence) && out[i].stated {
 			out[i].score = max(out[i].score, q.score-1e-9)
 			sort.SliceStable(out, func(a, b int) bool { return out[a].score > out[b].score })
 			return
@@ -484,7 +492,7 @@ func topScored(cands []candidate) candidate {
 func (ix *Index) neighborCoverage(qi questionInfo, g int) float64 {
 	best := 0.0
 	for _, n := range []int{g - 1, g + 1} {
-		if n < 0 || n >= len(ix.sentences) || ix.sentences[n].story != ix.sentences[g].story || ix.sentences[n].Paragraph != ix.sentences[g].Paragraph {
+		if n < 0 || n >= ix.nSents || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
 			continue
 		}
 		best = max(best, ix.coverage(qi, n))
@@ -627,7 +635,7 @@ func (ix *Index) pickSupporting(qi questionInfo, cands []candidate, threshold fl
 // distance counts the sentences between a and b in the same story; sentences
 // of different stories are infinitely far apart.
 func (ix *Index) distance(a, b int) int {
-	if ix.sentences[a].story != ix.sentences[b].story {
+	if ix.storyOf(a) != ix.storyOf(b) {
 		return math.MaxInt
 	}
 	return max(a-b, b-a)
@@ -659,13 +667,13 @@ func overlap(a, b []string) float64 {
 }
 
 func (ix *Index) sentenceText(g int) string {
-	s := ix.sentences[g]
-	return ix.stories[s.story].Body[s.Start:s.End]
+	s := ix.sentence(g)
+	return ix.stories[ix.storyOf(g)].Body[s.Start:s.End]
 }
 
 func (ix *Index) citation(c candidate, n int) Citation {
-	s := ix.sentences[c.sentence]
-	st := ix.stories[s.story]
+	s := ix.sentence(c.sentence)
+	st := ix.stories[ix.storyOf(c.sentence)]
 	return Citation{
 		N:         n,
 		StoryID:   st.ID,

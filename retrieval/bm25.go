@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"math"
 	"slices"
 	"sort"
@@ -17,13 +18,18 @@ const (
 // bm25 is an inverted index over the term IDs of a set of documents
 // (chunks), scored with Okapi BM25. It is built once and only read after.
 // The postings sit in one block, term by term: for term t,
-// post[start[t]:start[t+1]], each doc<<8 | tf (tf capped at 255, where
-// BM25's saturation makes one more count worth nothing measurable).
+// post[start[t]:start[t+1]] holds df[t] postings in document order, each a
+// uvarint of the gap from the previous document (the first from -1) times
+// 4 plus min(tf−1, 3), and when that is 3 a byte of tf (tf capped at 255,
+// where BM25's saturation makes one more count worth nothing measurable).
+// Most postings are a common term's, a small gap and tf 1: a byte, where a
+// uint32 a posting was a fifth of a snapshot's heap (BenchmarkHeapPerChunk).
 type bm25 struct {
 	k1, b  float64
 	dict   *termDict
-	start  []uint32 // len = terms known at build + 1
-	post   []uint32
+	start  []uint32 // byte offsets; len = terms known at build + 1
+	df     []uint32 // len = terms known at build
+	post   []byte
 	docLen []float32
 	avgLen float64
 }
@@ -35,7 +41,7 @@ const maxBM25Docs = 1 << 24
 // to buf. Terms the dict gave IDs to after the build are unknown to it.
 func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, b float64) *bm25 {
 	nterms := dict.size()
-	ix := &bm25{k1: k1, b: b, dict: dict, start: make([]uint32, nterms+1), docLen: make([]float32, n)}
+	ix := &bm25{k1: k1, b: b, dict: dict, start: make([]uint32, nterms+1), df: make([]uint32, nterms), docLen: make([]float32, n)}
 	// Each document's distinct terms and counts, document by document,
 	// then turned term by term.
 	var bags []uint32 // term<<8 | tf
@@ -51,27 +57,46 @@ func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, 
 				j++
 			}
 			bags = append(bags, buf[i]<<8|uint32(min(j-i, 255)))
-			ix.start[buf[i]+1]++
+			ix.df[buf[i]]++
 			i = j
 		}
 		bagEnd[d] = len(bags)
 		ix.docLen[d] = float32(len(buf))
 		total += float64(len(buf))
 	}
+	// Term by term, in document order: the (document, tf) pairs laid out
+	// by term, then each term's run encoded.
+	first := make([]uint32, nterms+1)
 	for t := range nterms {
-		ix.start[t+1] += ix.start[t]
+		first[t+1] = first[t] + ix.df[t]
 	}
-	ix.post = make([]uint32, len(bags))
-	next := slices.Clone(ix.start[:nterms])
+	pairs := make([]uint32, len(bags))
+	next := slices.Clone(first[:nterms])
 	d := 0
 	for i, p := range bags {
 		for i >= bagEnd[d] {
 			d++
 		}
 		t := p >> 8
-		ix.post[next[t]] = uint32(d)<<8 | p&0xff
+		pairs[next[t]] = uint32(d)<<8 | p&0xff
 		next[t]++
 	}
+	bags = nil
+	var post []byte
+	for t := range nterms {
+		ix.start[t] = uint32(len(post))
+		prev := -1
+		for _, p := range pairs[first[t]:first[t+1]] {
+			doc, tf := int(p>>8), p&0xff
+			post = binary.AppendUvarint(post, uint64(doc-prev)<<2|uint64(min(tf-1, 3)))
+			if tf-1 >= 3 {
+				post = append(post, byte(tf))
+			}
+			prev = doc
+		}
+	}
+	ix.start[nterms] = uint32(len(post))
+	ix.post = slices.Clone(post) // no slack from appending
 	if n > 0 {
 		ix.avgLen = total / float64(n)
 	}
@@ -81,19 +106,21 @@ func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, 
 	return ix
 }
 
-// postings are term t's, nil for a term the index does not hold.
-func (ix *bm25) postings(term string) []uint32 {
+// postings are term t's encoded postings and how many there are; none for
+// a term the index does not hold.
+func (ix *bm25) postings(term string) ([]byte, int) {
 	id, ok := ix.dict.lookup(term)
-	if !ok || int(id)+1 >= len(ix.start) {
-		return nil
+	if !ok || int(id) >= len(ix.df) {
+		return nil, 0
 	}
-	return ix.post[ix.start[id]:ix.start[id+1]]
+	return ix.post[ix.start[id]:ix.start[id+1]], int(ix.df[id])
 }
 
 // idf is the BM25+ form that stays positive for terms in most documents. A
 // term no document holds gets the largest value: it is the most surprising.
 func (ix *bm25) idf(term string) float64 {
-	return bm25IDF(len(ix.postings(term)), len(ix.docLen))
+	_, df := ix.postings(term)
+	return bm25IDF(df, len(ix.docLen))
 }
 
 func bm25IDF(df, docs int) float64 {
@@ -110,13 +137,28 @@ func (ix *bm25) scoreAll(query []string, scores []float64) {
 			continue
 		}
 		seen[t] = true
-		ps := ix.postings(t)
-		if len(ps) == 0 {
+		ps, df := ix.postings(t)
+		if df == 0 {
 			continue
 		}
-		idf := bm25IDF(len(ps), len(ix.docLen))
-		for _, p := range ps {
-			doc, tf := p>>8, float64(p&0xff)
+		idf := bm25IDF(df, len(ix.docLen))
+		doc := -1
+		for k := 0; k < len(ps); {
+			var v uint64
+			for shift := uint(0); ; shift += 7 {
+				c := ps[k]
+				k++
+				v |= uint64(c&0x7f) << shift
+				if c < 0x80 {
+					break
+				}
+			}
+			doc += int(v >> 2)
+			tf := float64(v&3) + 1
+			if v&3 == 3 {
+				tf = float64(ps[k])
+				k++
+			}
 			norm := ix.k1 * (1 - ix.b + ix.b*float64(ix.docLen[doc])/ix.avgLen)
 			scores[doc] += idf * tf * (ix.k1 + 1) / (tf + norm)
 		}

@@ -160,7 +160,7 @@ func negationMismatch(q []string, sent map[string]bool) bool {
 func (ix *Index) neighbourWords(g int) map[string]bool {
 	out := map[string]bool{}
 	for _, n := range []int{g - 1, g + 1} {
-		if n < 0 || n >= len(ix.sentences) || ix.sentences[n].story != ix.sentences[g].story || ix.sentences[n].Paragraph != ix.sentences[g].Paragraph {
+		if n < 0 || n >= ix.nSents || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
 			continue
 		}
 		for _, w := range words(ix.sentenceText(n)) {
@@ -176,14 +176,14 @@ func (ix *Index) paragraphCoverage(qi questionInfo, g int) float64 {
 	if qi.total == 0 {
 		return 0
 	}
-	s := ix.sentences[g]
+	story, para := ix.storyOf(g), ix.paragraphOf(g)
 	terms := map[string]bool{}
-	for n := g; n >= 0 && ix.sentences[n].story == s.story && ix.sentences[n].Paragraph == s.Paragraph; n-- {
+	for n := g; n >= 0 && ix.storyOf(n) == story && ix.paragraphOf(n) == para; n-- {
 		for _, t := range ix.sentenceTerms(n) {
 			terms[t] = true
 		}
 	}
-	for n := g + 1; n < len(ix.sentences) && ix.sentences[n].story == s.story && ix.sentences[n].Paragraph == s.Paragraph; n++ {
+	for n := g + 1; n < ix.nSents && ix.storyOf(n) == story && ix.paragraphOf(n) == para; n++ {
 		for _, t := range ix.sentenceTerms(n) {
 			terms[t] = true
 		}

@@ -105,7 +105,7 @@ func holderTerms(q string) []string {
 // ("Wikinews interviews Simon Licen").
 func (ix *Index) namesHolder(g int, holder []string) bool {
 	near := ix.neighbourWords(g)
-	for _, w := range words(ix.stories[ix.sentences[g].story].Title) {
+	for _, w := range words(ix.stories[ix.storyOf(g)].Title) {
 		near[w] = true
 	}
 	for _, w := range words(ix.sentenceText(g)) {

@@ -21,6 +21,21 @@ type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
+// inProcess is an Embedder that runs in this process at a few microseconds
+// a sentence (the built-in word vectors). Its sentence vectors are not held
+// in a snapshot but embedded for the few sentences a question reads
+// (sentenceCosines): held as int8 they were 0.4 KB a chunk of heap
+// (BenchmarkHeapPerChunk). A network provider's are held: a question must
+// not wait on a second request.
+type inProcess interface{ InProcess() bool }
+
+// holdsSentenceVectors reports whether a snapshot keeps e's sentence
+// vectors.
+func holdsSentenceVectors(e Embedder) bool {
+	p, ok := e.(inProcess)
+	return !ok || !p.InProcess()
+}
+
 type cacheKey struct {
 	embedder string
 	text     [sha256.Size]byte
@@ -92,7 +107,7 @@ func (c *EmbeddingCache) PutSegments(segs ...SegmentVectors) {
 		c.segments[sv.Key] = &segment{key: sv.Key,
 			chunkVec: qrows{dims: sv.Chunk.Dims, q: sv.Chunk.Values, scale: sv.Chunk.Scale},
 			sentVec:  qrows{dims: sv.Sentence.Dims, q: sv.Sentence.Values, scale: sv.Sentence.Scale},
-			sentEnc:  qrows{dims: sv.Encoder.Dims, q: sv.Encoder.Values, scale: sv.Encoder.Scale}}
+			sentEnc:  packNibbles(sv.Encoder.Dims, sv.Encoder.Values, sv.Encoder.Scale)}
 	}
 }
 

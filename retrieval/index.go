@@ -142,9 +142,10 @@ type Index struct {
 	segs []*segment
 	dict *termDict
 
-	// sentences[g] is sentence g of the whole snapshot; storyBase[s] is the
-	// global index of story s's first sentence.
-	sentences []globalSentence
+	// Sentence g of the whole snapshot is sentence g−storyBase[s] of story
+	// s, the last story whose base is at most g (storyOf); nSents counts
+	// them.
+	nSents    int
 	storyBase []int
 	// sentDF counts the sentences holding each term, for IDF.
 	sentDF *docFreq
@@ -155,14 +156,13 @@ type Index struct {
 	// hasVecs is set when the sentences have the Embedder's vectors;
 	// hasEnc when they have the Encoder's too.
 	hasVecs, hasEnc bool
+	// holdsSentVec is set when the segments hold the sentences' Embedder
+	// vectors; an in-process Embedder's are embedded as a question reads
+	// them (holdsSentenceVectors).
+	holdsSentVec bool
 
 	version string
 	stats   BuildStats
-}
-
-type globalSentence struct {
-	Sentence
-	story int
 }
 
 // BuildStats say what building a snapshot took.
@@ -221,6 +221,9 @@ func Build(ctx context.Context, stories []*knowledge.Story, opts Options) (*Inde
 			// Vectors read from disk: they fit the structure the key
 			// promises, unless the file lies.
 			built.chunkVec, built.sentVec, built.sentEnc = seg.chunkVec, seg.sentVec, seg.sentEnc
+			if opts.Embedder != nil && !holdsSentenceVectors(opts.Embedder) {
+				built.sentVec = qrows{} // a file from before they were embedded on demand
+			}
 			if built.hasVectors(opts) {
 				continue
 			}
@@ -281,14 +284,13 @@ func (ix *Index) assemble(ctx context.Context) error {
 	if nChunks >= maxBM25Docs {
 		return fmt.Errorf("%d chunks: the index holds at most %d", nChunks, maxBM25Docs-1)
 	}
-	ix.sentences = make([]globalSentence, 0, nSents)
+	ix.nSents = nSents
 	ix.storyBase = make([]int, 0, len(ix.segs))
+	base := 0
 	ix.chunks = make([]Chunk, 0, nChunks)
 	for si, seg := range ix.segs {
-		ix.storyBase = append(ix.storyBase, len(ix.sentences))
-		for _, st := range seg.sents {
-			ix.sentences = append(ix.sentences, globalSentence{st, si})
-		}
+		ix.storyBase = append(ix.storyBase, base)
+		base += len(seg.sents)
 		for _, c := range seg.chunks {
 			c.Story = si
 			ix.chunks = append(ix.chunks, c)
@@ -299,13 +301,13 @@ func (ix *Index) assemble(ctx context.Context) error {
 	ix.lexical = newBM25(ix.dict, nChunks, func(d int, buf []uint32) []uint32 {
 		c := ix.chunks[d]
 		seg := ix.segs[c.Story]
-		return append(buf, seg.terms[seg.termOff[c.First]:seg.termOff[c.Last+1]]...)
+		return seg.appendTerms(buf, c.First, c.Last+1)
 	}, ix.opts.K1, ix.opts.B)
-	ix.sentDF = &docFreq{dict: ix.dict, df: make([]uint32, len(ix.lexical.start)-1), docs: nSents}
+	ix.sentDF = &docFreq{dict: ix.dict, df: make([]uint32, len(ix.lexical.df)), docs: nSents}
 	var buf []uint32
 	for _, seg := range ix.segs {
 		for i := range seg.sents {
-			buf = append(buf[:0], seg.terms[seg.termOff[i]:seg.termOff[i+1]]...)
+			buf = seg.appendTerms(buf[:0], i, i+1)
 			slices.Sort(buf)
 			for j, t := range buf {
 				if (j == 0 || buf[j-1] != t) && int(t) < len(ix.sentDF.df) {
@@ -319,6 +321,7 @@ func (ix *Index) assemble(ctx context.Context) error {
 		return nil
 	}
 	ix.hasVecs, ix.hasEnc = true, ix.opts.Encoder != nil
+	ix.holdsSentVec = holdsSentenceVectors(ix.opts.Embedder)
 	vecs := make([][]float32, 0, nChunks)
 	for _, seg := range ix.segs {
 		for i := range seg.chunks {
@@ -496,8 +499,8 @@ func (ix *Index) Segments() []SegmentVectors {
 }
 
 func (ix *Index) sentenceTexts() []string {
-	texts := make([]string, len(ix.sentences))
-	for g := range ix.sentences {
+	texts := make([]string, ix.nSents)
+	for g := range ix.nSents {
 		texts[g] = ix.sentenceText(g)
 	}
 	return texts

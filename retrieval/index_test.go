@@ -432,14 +432,14 @@ func TestVectorsAreWhatTheSnapshotUses(t *testing.T) {
 func TestEncoderFailureFallsBackToWordVectors(t *testing.T) {
 	enc := &bagEmbedder{id: "enc"}
 	ix := buildDefault(t, Options{Embedder: &bagEmbedder{id: "bag"}, Encoder: enc, QueryTimeout: 50 * time.Millisecond})
-	if enc.texts.Load() != int64(len(ix.sentences)) {
-		t.Fatalf("encoder saw %d texts, want the %d sentences", enc.texts.Load(), len(ix.sentences))
+	if enc.texts.Load() != int64(ix.nSents) {
+		t.Fatalf("encoder saw %d texts, want the %d sentences", enc.texts.Load(), ix.nSents)
 	}
 	ok, err := ix.Ask(context.Background(), "Who is the president of Mexico?")
 	if err != nil || !ok.Found || ok.Degraded {
 		t.Fatalf("healthy encoder: %+v, %v", ok, err)
 	}
-	if enc.texts.Load() != int64(len(ix.sentences))+1 {
+	if enc.texts.Load() != int64(ix.nSents)+1 {
 		t.Errorf("the question was not encoded: %d texts", enc.texts.Load())
 	}
 	enc.delay = 10 * time.Second

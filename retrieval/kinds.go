@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
@@ -174,7 +175,7 @@ func hasRoleCue(sentence string, questionWords map[string]bool) bool {
 
 // wholeStoryAnswer answers overview and meta questions, or returns nil when
 // q is neither.
-func (ix *Index) wholeStoryAnswer(q string, kind questionType) *Answer {
+func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionType) *Answer {
 	if kind != askOverview && kind != askMeta {
 		return nil
 	}
@@ -192,7 +193,7 @@ func (ix *Index) wholeStoryAnswer(q string, kind questionType) *Answer {
 		ix.metaAnswer(a, story, q)
 		return a
 	}
-	ix.quote(a, ix.overview(story))
+	ix.quote(a, ix.overview(ctx, story))
 	return a
 }
 
@@ -254,7 +255,7 @@ func (ix *Index) notLoaded(a *Answer, missing []string) {
 // one, past a dateline and picture captions.
 func (ix *Index) leadSentence(story int) int {
 	base := ix.storyBase[story]
-	end := len(ix.sentences)
+	end := ix.nSents
 	if story+1 < len(ix.storyBase) {
 		end = ix.storyBase[story+1]
 	}
@@ -284,7 +285,7 @@ const DefaultOverviewSentences = 2
 // (past a dateline and picture captions): the Lead-n baseline of summaries.
 func (ix *Index) LeadSentences(story, n int) []string {
 	var out []string
-	for g := ix.leadSentence(story); g < len(ix.sentences) && ix.sentences[g].story == story && len(out) < n; g++ {
+	for g := ix.leadSentence(story); g < ix.nSents && ix.storyOf(g) == story && len(out) < n; g++ {
 		out = append(out, ix.sentenceText(g))
 	}
 	return out
@@ -293,14 +294,14 @@ func (ix *Index) LeadSentences(story, n int) []string {
 // overview is the story's lead and its most central other sentences (by
 // cosine with the story's mean sentence vector, encoder's when there is
 // one), each unlike those already picked, in story order after the lead.
-func (ix *Index) overview(story int) []candidate {
+func (ix *Index) overview(ctx context.Context, story int) []candidate {
 	lead := ix.leadSentence(story)
 	base := ix.storyBase[story]
-	end := len(ix.sentences)
+	end := ix.nSents
 	if story+1 < len(ix.storyBase) {
 		end = ix.storyBase[story+1]
 	}
-	vecs := ix.centralVectors()
+	vecs := ix.centralVectors(ctx, base, end)
 	picked := []int{lead}
 	if vecs != nil {
 		rows, _ := vecs(base)
@@ -351,10 +352,10 @@ func (ix *Index) overview(story int) []candidate {
 
 // chunkOf is the first chunk holding global sentence g.
 func (ix *Index) chunkOf(g int) int {
-	s := ix.sentences[g]
-	local := g - ix.storyBase[s.story]
+	story := ix.storyOf(g)
+	local := g - ix.storyBase[story]
 	for i, c := range ix.chunks {
-		if c.Story == s.story && c.First <= local && local <= c.Last {
+		if c.Story == story && c.First <= local && local <= c.Last {
 			return i
 		}
 	}
@@ -426,7 +427,7 @@ func (ix *Index) metaAnswer(a *Answer, story int, q string) {
 		text.WriteString(" " + st.URL)
 	}
 	// A dateline ("Friday, July 21, 2017") dates the story to the day.
-	if g := ix.storyBase[story]; g < len(ix.sentences) && ix.sentences[g].story == story {
+	if g := ix.storyBase[story]; g < ix.nSents && ix.storyOf(g) == story {
 		if dl := ix.sentenceText(g); len(words(dl)) <= 6 && datePattern.MatchString(dl) {
 			cit := ix.citation(candidate{sentence: g, chunk: ix.chunkOf(g)}, 2)
 			a.Citations = append(a.Citations, cit)

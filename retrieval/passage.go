@@ -21,8 +21,8 @@ func (ix *Index) Passage(id string) (Passage, bool) {
 	p := Passage{Story: s, Text: s.Body[c.Start:c.End]}
 	if c.Story < len(ix.storyBase) && c.First >= 0 && c.First <= c.Last {
 		first, last := ix.storyBase[c.Story]+c.First, ix.storyBase[c.Story]+c.Last
-		if last < len(ix.sentences) && ix.sentences[first].story == c.Story && ix.sentences[last].story == c.Story {
-			p.FirstParagraph, p.LastParagraph = ix.sentences[first].Paragraph, ix.sentences[last].Paragraph
+		if last < ix.nSents && ix.storyOf(first) == c.Story && ix.storyOf(last) == c.Story {
+			p.FirstParagraph, p.LastParagraph = ix.paragraphOf(first), ix.paragraphOf(last)
 		}
 	}
 	return p, true

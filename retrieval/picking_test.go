@@ -108,7 +108,7 @@ func TestAnswerTypeWord(t *testing.T) {
 		t.Fatalf("type term %d in %q, want newspaper", qi.typeTerm, qi.terms)
 	}
 	nyt, division := -1, -1
-	for g := range ix.sentences {
+	for g := range ix.nSents {
 		switch text := ix.sentenceText(g); {
 		case strings.Contains(text, "New York Times"):
 			nyt = g

@@ -23,7 +23,7 @@ func (ix *Index) storyCoverage(qi questionInfo, s int) float64 {
 
 // storyRange is the global sentence range [lo, hi) of story s.
 func (ix *Index) storyRange(s int) (lo, hi int) {
-	lo, hi = ix.storyBase[s], len(ix.sentences)
+	lo, hi = ix.storyBase[s], ix.nSents
 	if s+1 < len(ix.storyBase) {
 		hi = ix.storyBase[s+1]
 	}
@@ -46,7 +46,7 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) ([]candid
 	best, bestCov, bestMass := -1, -1.0, -1.0
 	seen := map[int]bool{}
 	for _, c := range cands {
-		s := ix.sentences[c.sentence].story
+		s := ix.storyOf(c.sentence)
 		if seen[s] {
 			continue
 		}
@@ -66,7 +66,7 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) ([]candid
 	}
 	out := cands[:0:0]
 	for _, c := range cands {
-		if ix.sentences[c.sentence].story == best {
+		if ix.storyOf(c.sentence) == best {
 			out = append(out, c)
 		}
 	}

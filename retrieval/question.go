@@ -314,7 +314,7 @@ func withoutAccents(s string) string {
 // surfaceWord is a word of the stories whose stem is t, as a sentence
 // spells it, lower case: what a corrected question says instead of typed.
 func (ix *Index) surfaceWord(t, typed string) string {
-	g := ix.firstSentenceWith(t, 0, len(ix.sentences))
+	g := ix.firstSentenceWith(t, 0, ix.nSents)
 	if g < 0 {
 		return typed
 	}

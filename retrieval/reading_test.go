@@ -86,14 +86,14 @@ func TestPointedStory(t *testing.T) {
 	}
 	stories := map[int]bool{}
 	for _, c := range r.cands {
-		stories[ix.sentences[c.sentence].story] = true
+		stories[ix.storyOf(c.sentence)] = true
 	}
 	if len(stories) < 2 {
 		t.Fatalf("the test wants candidates from both stories, got %d", len(stories))
 	}
 	pointed, _ := ix.pointedCandidates(r.question, r.cands)
 	for _, c := range pointed {
-		if s := ix.stories[ix.sentences[c.sentence].story].ID; s != "bridge" {
+		if s := ix.stories[ix.storyOf(c.sentence)].ID; s != "bridge" {
 			t.Errorf("candidate %q from story %s, want only the bridge story's", ix.sentenceText(c.sentence), s)
 		}
 	}

@@ -87,6 +87,12 @@ func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float
 	return c.Embedder.Embed(ctx, texts)
 }
 
+// InProcess passes the model's on, so the snapshot is laid out as serve's.
+func (c *countingEmbedder) InProcess() bool {
+	p, ok := c.Embedder.(interface{ InProcess() bool })
+	return ok && p.InProcess()
+}
+
 func (c *countingEmbedder) reset() { c.calls.Store(0); c.texts.Store(0) }
 
 const scaleQuestions = 240

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 
 	"storybot/knowledge"
@@ -21,15 +22,25 @@ type segment struct {
 	// sents and chunks are the story's; chunks' Story is 0. Both are nil
 	// in a segment read from disk, which holds vectors only (see
 	// withStructure).
-	sents  []Sentence
+	sents  []sentSpan
 	chunks []Chunk
-	// Sentence i's terms are terms[termOff[i]:termOff[i+1]].
+	// Sentence i's term IDs are terms[termOff[i]:termOff[i+1]], each a
+	// uvarint: the dictionary numbers terms as they first come, so the
+	// common ones take a byte or two, not four (appendTerms reads them).
 	termOff []uint32
-	terms   []uint32
+	terms   []byte
 	// Vectors, a row per chunk (chunkVec) or sentence: the Embedder's for
 	// chunks and sentences, the Encoder's for sentences. Empty without the
 	// model.
 	chunkVec, sentVec, sentEnc qrows
+}
+
+// sentSpan is a Sentence as a segment keeps it, in half the bytes: there
+// is one a sentence of the archive.
+type sentSpan struct{ start, end, para, num uint32 }
+
+func (s sentSpan) sentence() Sentence {
+	return Sentence{Span: Span{int(s.start), int(s.end)}, Paragraph: int(s.para), Number: int(s.num)}
 }
 
 // segmentKey identifies a segment's content.
@@ -53,7 +64,19 @@ type QuantisedRows struct {
 	Scale  []float32
 }
 
-func (q qrows) export() QuantisedRows { return QuantisedRows{q.dims, q.q, q.scale} }
+// export is the block as saved: int8 a value. A nibble block's levels
+// (within ±7) are unpacked into a new slice, so the file format is the same
+// for both and packNibbles reads either back.
+func (q qrows) export() QuantisedRows {
+	if !q.nib {
+		return QuantisedRows{q.dims, q.q, q.scale}
+	}
+	vals := make([]int8, q.dims*q.len())
+	for r := range q.len() {
+		q.values(vals[r*q.dims:(r+1)*q.dims], r)
+	}
+	return QuantisedRows{q.dims, vals, q.scale}
+}
 
 // valid reports whether the block's lengths agree.
 func (r QuantisedRows) valid() bool {
@@ -105,14 +128,22 @@ func structure(s *knowledge.Story, key segmentKey, opts Options, dict *termDict)
 	if len(sents) == 0 {
 		return nil, fmt.Errorf("story %s has no sentences", s.ID)
 	}
-	seg := &segment{key: key, sents: sents, termOff: make([]uint32, 1, len(sents)+1)}
-	for _, st := range sents {
-		seg.terms = dict.intern(Terms(s.Body[st.Start:st.End]), seg.terms)
+	if len(s.Body) > math.MaxUint32 {
+		return nil, fmt.Errorf("story %s: %d bytes, a story holds at most %d", s.ID, len(s.Body), uint32(math.MaxUint32))
+	}
+	seg := &segment{key: key, sents: make([]sentSpan, len(sents)), termOff: make([]uint32, 1, len(sents)+1)}
+	var ids []uint32
+	for i, st := range sents {
+		seg.sents[i] = sentSpan{uint32(st.Start), uint32(st.End), uint32(st.Paragraph), uint32(st.Number)}
+		ids = dict.intern(Terms(s.Body[st.Start:st.End]), ids[:0])
+		for _, id := range ids {
+			seg.terms = binary.AppendUvarint(seg.terms, uint64(id))
+		}
 		seg.termOff = append(seg.termOff, uint32(len(seg.terms)))
 	}
 	seg.chunks = ChunkSentences(s.ID, s.Body, sents, opts.Chunking)
 	// Segments live as long as their story: no slack from appending.
-	seg.sents, seg.chunks, seg.terms = slices.Clone(seg.sents), slices.Clone(seg.chunks), slices.Clone(seg.terms)
+	seg.chunks, seg.terms = slices.Clone(seg.chunks), slices.Clone(seg.terms)
 	return seg, nil
 }
 
@@ -121,7 +152,10 @@ func (seg *segment) hasVectors(opts Options) bool {
 	if opts.Embedder == nil {
 		return true
 	}
-	if seg.chunkVec.len() != len(seg.chunks) || seg.sentVec.len() != len(seg.sents) {
+	if seg.chunkVec.len() != len(seg.chunks) {
+		return false
+	}
+	if holdsSentenceVectors(opts.Embedder) && seg.sentVec.len() != len(seg.sents) {
 		return false
 	}
 	return opts.Encoder == nil || seg.sentEnc.len() == len(seg.sents)
@@ -133,7 +167,7 @@ func (seg *segment) texts(body string) (chunks, sents []string) {
 		chunks = append(chunks, body[c.Start:c.End])
 	}
 	for _, s := range seg.sents {
-		sents = append(sents, body[s.Start:s.End])
+		sents = append(sents, body[s.start:s.end])
 	}
 	return chunks, sents
 }
@@ -230,6 +264,7 @@ func embedPending(ctx context.Context, work []*pending, opts Options) (int, erro
 	if opts.Encoder != nil {
 		encID = opts.Encoder.ID()
 	}
+	holds := holdsSentenceVectors(opts.Embedder)
 	for _, p := range work {
 		p.alloc(opts)
 		for i, t := range p.chunkTexts {
@@ -243,7 +278,9 @@ func embedPending(ctx context.Context, work []*pending, opts Options) (int, erro
 			}
 		}
 		for i, t := range p.sentTexts {
-			if src, ok := p.old[t]; ok {
+			if !holds {
+				// embedded when a question reads it
+			} else if src, ok := p.old[t]; ok {
 				p.copyRow(1, i, src)
 			} else if v, ok := opts.Cache.get(wordID, t); ok {
 				p.put(1, i, v)
@@ -283,9 +320,11 @@ func embedPending(ctx context.Context, work []*pending, opts Options) (int, erro
 // first row put.
 func (p *pending) alloc(opts Options) {
 	p.seg.chunkVec = qrows{scale: make([]float32, len(p.chunkTexts))}
-	p.seg.sentVec = qrows{scale: make([]float32, len(p.sentTexts))}
+	if holdsSentenceVectors(opts.Embedder) {
+		p.seg.sentVec = qrows{scale: make([]float32, len(p.sentTexts))}
+	}
 	if opts.Encoder != nil {
-		p.seg.sentEnc = qrows{scale: make([]float32, len(p.sentTexts))}
+		p.seg.sentEnc = qrows{nib: true, scale: make([]float32, len(p.sentTexts))}
 	}
 }
 
@@ -307,7 +346,7 @@ func (p *pending) put(kind, i int, v []float32) {
 		return
 	}
 	if len(v) > 0 {
-		b.scale[i] = quantise(b.row(i), v)
+		b.set(i, v)
 	}
 }
 
@@ -318,7 +357,12 @@ func (p *pending) copyRow(kind, i int, src vecSource) {
 		b.bad = true
 		return
 	}
-	if b.dims > 0 {
+	switch {
+	case b.dims == 0:
+	case b.nib != src.rows.nib:
+		b.set(i, src.rows.vector(src.row))
+		return
+	default:
 		copy(b.row(i), src.rows.row(src.row))
 	}
 	b.scale[i] = src.rows.scale[src.row]
@@ -332,7 +376,7 @@ func (b *qrows) setDims(d int) bool {
 		return true
 	case b.dims == 0 && b.q == nil:
 		b.dims = d
-		b.q = make([]int8, d*len(b.scale))
+		b.q = make([]int8, b.stride()*len(b.scale))
 		return true
 	}
 	return false
@@ -357,20 +401,40 @@ func (seg *segment) export() SegmentVectors {
 
 // locate is the segment holding sentence g and g's row in it.
 func (ix *Index) locate(g int) (*segment, int) {
-	s := ix.sentences[g].story
+	s := ix.storyOf(g)
 	return ix.segs[s], g - ix.storyBase[s]
 }
 
-// sentenceTermIDs are sentence g's terms as IDs, in text order.
-func (ix *Index) sentenceTermIDs(g int) []uint32 {
+// appendTerms appends the term IDs of the segment's sentences [i, j), in
+// text order, to buf.
+func (seg *segment) appendTerms(buf []uint32, i, j int) []uint32 {
+	b := seg.terms[seg.termOff[i]:seg.termOff[j]]
+	for k := 0; k < len(b); {
+		var v uint32
+		for shift := uint(0); ; shift += 7 {
+			c := b[k]
+			k++
+			v |= uint32(c&0x7f) << shift
+			if c < 0x80 {
+				break
+			}
+		}
+		buf = append(buf, v)
+	}
+	return buf
+}
+
+// sentenceTermIDs appends sentence g's terms as IDs, in text order, to buf.
+func (ix *Index) sentenceTermIDs(buf []uint32, g int) []uint32 {
 	seg, i := ix.locate(g)
-	return seg.terms[seg.termOff[i]:seg.termOff[i+1]]
+	return seg.appendTerms(buf, i, i+1)
 }
 
 // sentenceTerms are sentence g's terms (stems, stop words dropped), in text
 // order.
 func (ix *Index) sentenceTerms(g int) []string {
-	ids := ix.sentenceTermIDs(g)
+	var buf [64]uint32
+	ids := ix.sentenceTermIDs(buf[:0], g)
 	return ix.dict.strings(ids, make([]string, 0, len(ids)))
 }
 
@@ -387,9 +451,38 @@ func (ix *Index) firstSentenceWith(term string, lo, hi int) int {
 	if !ok || ix.sentDF.count(term) == 0 {
 		return -1
 	}
-	for g := lo; g < hi; g++ {
-		if slices.Contains(ix.sentenceTermIDs(g), id) {
-			return g
+	if lo >= hi {
+		return -1
+	}
+	for st := ix.storyOf(lo); st < len(ix.segs) && ix.storyBase[st] < hi; st++ {
+		seg, base := ix.segs[st], ix.storyBase[st]
+		if i := seg.firstWith(id, max(lo-base, 0), min(hi-base, len(seg.sents))); i >= 0 {
+			return base + i
+		}
+	}
+	return -1
+}
+
+// firstWith is the first of the segment's sentences [i, j) holding term
+// id, or -1: one pass over their varints, story by story rather than a
+// look-up a sentence.
+func (seg *segment) firstWith(id uint32, i, j int) int {
+	b := seg.terms[:seg.termOff[j]]
+	for k := int(seg.termOff[i]); k < len(b); {
+		at := k
+		var v uint32
+		for shift := uint(0); ; shift += 7 {
+			c := b[k]
+			k++
+			v |= uint32(c&0x7f) << shift
+			if c < 0x80 {
+				break
+			}
+		}
+		if v == id {
+			// The sentence whose terms hold byte at.
+			n, _ := slices.BinarySearch(seg.termOff[i:j+1], uint32(at)+1)
+			return i + n - 1
 		}
 	}
 	return -1
@@ -402,8 +495,9 @@ func (ix *Index) sentencesWithIn(term string, lo, hi int) int {
 		return 0
 	}
 	n := 0
+	var buf [64]uint32
 	for g := lo; g < hi; g++ {
-		if slices.Contains(ix.sentenceTermIDs(g), id) {
+		if slices.Contains(ix.sentenceTermIDs(buf[:0], g), id) {
 			n++
 		}
 	}
@@ -413,14 +507,43 @@ func (ix *Index) sentencesWithIn(term string, lo, hi int) int {
 // hasEncoder reports whether the sentences have the Encoder's vectors.
 func (ix *Index) hasEncoder() bool { return ix.hasEnc }
 
-// sentenceCosine is the cosine of q (from the Embedder) and sentence g's
-// vector; 0 when either is missing or zero.
-func (ix *Index) sentenceCosine(g int, q []float32) float64 {
+// sentenceCosines are the cosines of q (from the Embedder) and sentences
+// gs's vectors; 0 where either is missing or zero. An in-process Embedder's
+// sentence vectors are not held (see inProcess): they are embedded here,
+// the few a question reads, in one call.
+func (ix *Index) sentenceCosines(ctx context.Context, gs []int, q []float32) []float64 {
+	out := make([]float64, len(gs))
 	if q == nil || !ix.hasVecs {
-		return 0
+		return out
 	}
-	seg, i := ix.locate(g)
-	return seg.sentVec.cosine(i, q)
+	if !ix.holdsSentVec {
+		vecs, err := ix.embedSentences(ctx, gs)
+		if err != nil {
+			return out // as without vectors: the question is read on its terms
+		}
+		for j, v := range vecs {
+			out[j] = cosine(q, v)
+		}
+		return out
+	}
+	for j, g := range gs {
+		seg, i := ix.locate(g)
+		out[j] = seg.sentVec.cosine(i, q)
+	}
+	return out
+}
+
+// embedSentences are the Embedder's vectors of sentences gs, embedded now.
+func (ix *Index) embedSentences(ctx context.Context, gs []int) ([][]float32, error) {
+	texts := make([]string, len(gs))
+	for j, g := range gs {
+		texts[j] = ix.sentenceText(g)
+	}
+	vecs, err := ix.opts.Embedder.Embed(ctx, texts)
+	if err == nil && len(vecs) != len(texts) {
+		err = fmt.Errorf("embed with %s: got %d vectors for %d texts", ix.opts.Embedder.ID(), len(vecs), len(texts))
+	}
+	return vecs, err
 }
 
 // encoderCosine is the cosine of q (from the Encoder) and sentence g's
@@ -433,12 +556,28 @@ func (ix *Index) encoderCosine(g int, q []float32) float64 {
 	return seg.sentEnc.cosine(i, q)
 }
 
-// centralVectors are the sentence vectors an overview measures centrality
-// with: the Encoder's when there are some, else the Embedder's; nil
-// without either. rows(g) is sentence g's block and row.
-func (ix *Index) centralVectors() func(g int) (*qrows, int) {
+// centralVectors are the vectors of sentences [lo, hi) (one story's) an
+// overview measures centrality with: the Encoder's when there are some,
+// else the Embedder's; nil without either. rows(g) is sentence g's block
+// and row.
+func (ix *Index) centralVectors(ctx context.Context, lo, hi int) func(g int) (*qrows, int) {
 	if !ix.hasVecs {
 		return nil
+	}
+	if !ix.hasEnc && !ix.holdsSentVec {
+		gs := make([]int, 0, hi-lo)
+		for g := lo; g < hi; g++ {
+			gs = append(gs, g)
+		}
+		vecs, err := ix.embedSentences(ctx, gs)
+		if err != nil {
+			return nil
+		}
+		rows, ok := quantiseRows(vecs)
+		if !ok {
+			return nil
+		}
+		return func(g int) (*qrows, int) { return &rows, g - lo }
 	}
 	return func(g int) (*qrows, int) {
 		seg, i := ix.locate(g)
@@ -475,4 +614,27 @@ func (seg *segment) entries(body, words, enc string, seen map[cacheKey]bool, out
 		}
 	}
 	return out
+}
+
+// storyOf is the story of global sentence g: a search of the stories'
+// bases, not a table, which would be a number a sentence of the archive.
+func (ix *Index) storyOf(g int) int {
+	s, found := slices.BinarySearch(ix.storyBase, g)
+	if !found {
+		s--
+	}
+	// Every story has a sentence, so bases are distinct.
+	return s
+}
+
+// paragraphOf is global sentence g's 1-based paragraph in its story.
+func (ix *Index) paragraphOf(g int) int {
+	seg, i := ix.locate(g)
+	return int(seg.sents[i].para)
+}
+
+// sentence is global sentence g as its segment holds it.
+func (ix *Index) sentence(g int) Sentence {
+	seg, i := ix.locate(g)
+	return seg.sents[i].sentence()
 }

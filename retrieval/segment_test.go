@@ -31,6 +31,63 @@ func TestChunkTermsAreItsSentencesTerms(t *testing.T) {
 	}
 }
 
+// TestSentenceLookupsAgreeWithTheSentences: the look-ups that read the
+// segments' varint terms and the stories' bases (storyOf, paragraphOf,
+// firstSentenceWith) agree with the sentences as split, for every sentence,
+// term and range edge, including stories with sentences without terms.
+func TestSentenceLookupsAgreeWithTheSentences(t *testing.T) {
+	stories := append(knowledge.Default(),
+		story("short", "Yes. No. It is. The harbour reopened on Monday.\n\nShips queued."),
+		story("more", "The harbour closed. Monday came.\n\nA ship left on Monday. It was late."),
+	)
+	ix, err := Build(context.Background(), stories, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := 0
+	for si, s := range stories {
+		for _, st := range SplitStory(s.Body) {
+			if ix.storyOf(g) != si || ix.paragraphOf(g) != st.Paragraph || ix.sentence(g) != st {
+				t.Fatalf("sentence %d: story %d paragraph %d %+v, want %d, %d, %+v", g, ix.storyOf(g), ix.paragraphOf(g), ix.sentence(g), si, st.Paragraph, st)
+			}
+			g++
+		}
+	}
+	if g != ix.nSents {
+		t.Fatalf("%d sentences split, the index has %d", g, ix.nSents)
+	}
+	naive := func(term string, lo, hi int) int {
+		for g := lo; g < hi; g++ {
+			if slices.Contains(ix.sentenceTerms(g), term) {
+				return g
+			}
+		}
+		return -1
+	}
+	terms := map[string]bool{"absent": true}
+	for g := range ix.nSents {
+		for _, t := range ix.sentenceTerms(g) {
+			terms[t] = true
+		}
+	}
+	edges := []int{0, 1, ix.nSents - 1, ix.nSents}
+	for _, b := range ix.storyBase {
+		edges = append(edges, b-1, b, b+1)
+	}
+	for term := range terms {
+		for _, lo := range edges {
+			for _, hi := range edges {
+				if lo < 0 || hi > ix.nSents {
+					continue
+				}
+				if got, want := ix.firstSentenceWith(term, lo, hi), naive(term, lo, hi); got != want {
+					t.Fatalf("firstSentenceWith(%q, %d, %d) = %d, want %d", term, lo, hi, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestReloadReusesUnchangedSegments: a reload shares the unchanged stories'
 // segments with the snapshot it replaces, builds only the changed one, and
 // leaves the old snapshot answering as before.
@@ -78,7 +135,7 @@ func TestReloadReusesUnchangedSegments(t *testing.T) {
 	if after.Text != before.Text || old.ChunkText(0) != "The harbour reopened on Monday. Ships queued for a week." {
 		t.Errorf("the old snapshot changed: %q then %q", before.Text, after.Text)
 	}
-	if cur.sentenceCosine(1, make([]float32, 32)) != 0 {
+	if cur.sentenceCosines(ctx, []int{1}, make([]float32, 32))[0] != 0 {
 		t.Error("a zero question vector has a cosine")
 	}
 }

@@ -230,8 +230,8 @@ func TestScanMatchesChromemOnGloVe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The index's vectors, as its int8 rows hold them.
-	sentVecs, chunkVecs := indexVectors(ix)
+	// The index's vectors, as it reads them.
+	sentVecs, chunkVecs := indexVectors(t, ix)
 	sentences, err := newVectorIndex(ctx, sentVecs)
 	if err != nil {
 		t.Fatal(err)
@@ -437,13 +437,20 @@ func TestScanConcurrent(t *testing.T) {
 	}
 }
 
-// indexVectors are the Embedder's vectors of ix's sentences and chunks, as
-// the index holds them (zero rows as zero vectors).
-func indexVectors(ix *Index) (sents, chunks [][]float32) {
+// indexVectors are the Embedder's vectors of ix's sentences, as a question
+// reads them (the word vectors' are embedded then, not held), and of its
+// chunks, as the index's int8 rows hold them (zero rows as zero vectors).
+func indexVectors(t *testing.T, ix *Index) (sents, chunks [][]float32) {
+	t.Helper()
+	gs := make([]int, ix.nSents)
+	for g := range gs {
+		gs[g] = g
+	}
+	sents, err := ix.embedSentences(context.Background(), gs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, seg := range ix.segs {
-		for i := range seg.sents {
-			sents = append(sents, seg.sentVec.vector(i))
-		}
 		for i := range seg.chunks {
 			chunks = append(chunks, seg.chunkVec.vector(i))
 		}

@@ -94,8 +94,8 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 }
 
-// TestCacheSegmentsRoundTrip: story segments' int8 vectors come back as
-// they were saved, and a restart-sized cache of them is a quarter of its
+// TestCacheSegmentsRoundTrip: story segments' int8 vectors (the encoder's
+// at 4-bit levels) come back as they were saved, and a restart-sized cache of them is a quarter of its
 // float32 size.
 func TestCacheSegmentsRoundTrip(t *testing.T) {
 	d := openTemp(t)
@@ -115,6 +115,11 @@ func TestCacheSegmentsRoundTrip(t *testing.T) {
 			}
 			for k := range block.Values {
 				block.Values[k] = int8(k*7 + i)
+				if b == 2 {
+					// The cache holds encoder rows at 4 bits, saved as
+					// int8 levels within ±7 (an int8 row is requantised).
+					block.Values[k] = int8((k*7+i)%15 - 7)
+				}
 			}
 		}
 		want = append(want, s)

@@ -108,3 +108,8 @@ func (e *Embedder) Similarity(a, b string) float32 {
 	}
 	return float32(math.Max(-1, math.Min(1, dot)))
 }
+
+// InProcess reports that Embed runs here, in microseconds a sentence, so
+// retrieval embeds sentences when a question reads them instead of holding
+// their vectors.
+func (e *Embedder) InProcess() bool { return true }
