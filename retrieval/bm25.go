@@ -81,6 +81,92 @@ func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, 
 	return ix
 }
 
+// rebaseBM25 is newBM25 for a snapshot that shares most documents with
+// base's, at the cost of a pass over base's postings instead of sorting
+// every document's terms again: keep[d] is base document d's number in the
+// new snapshot (-1: gone), kept documents stay in base's order, and fresh
+// lists, ascending, the n documents' numbers that base does not hold, whose
+// term IDs doc(d, buf) appends. The index is the one newBM25 builds over
+// the same documents, posting for posting.
+func rebaseBM25(base *bm25, keep []int32, n int, fresh []int, doc func(d int, buf []uint32) []uint32) *bm25 {
+	dict := base.dict
+	nterms := dict.size()
+	ix := &bm25{k1: base.k1, b: base.b, dict: dict, start: make([]uint32, nterms+1), docLen: make([]float32, n)}
+	for d, nd := range keep {
+		if nd >= 0 {
+			ix.docLen[nd] = base.docLen[d]
+		}
+	}
+	var bags []uint32 // term<<8 | tf, fresh document by fresh document
+	bagEnd := make([]int, len(fresh))
+	var buf []uint32
+	for i, d := range fresh {
+		buf = doc(d, buf[:0])
+		slices.Sort(buf)
+		for a := 0; a < len(buf); {
+			z := a + 1
+			for z < len(buf) && buf[z] == buf[a] {
+				z++
+			}
+			bags = append(bags, buf[a]<<8|uint32(min(z-a, 255)))
+			ix.start[buf[a]+1]++
+			a = z
+		}
+		bagEnd[i] = len(bags)
+		ix.docLen[d] = float32(len(buf))
+	}
+	baseTerms := len(base.start) - 1
+	for t := range baseTerms {
+		for _, p := range base.post[base.start[t]:base.start[t+1]] {
+			if keep[p>>8] >= 0 {
+				ix.start[t+1]++
+			}
+		}
+	}
+	for t := range nterms {
+		ix.start[t+1] += ix.start[t]
+	}
+	ix.post = make([]uint32, ix.start[nterms])
+	next := slices.Clone(ix.start[:nterms])
+	for t := range baseTerms {
+		for _, p := range base.post[base.start[t]:base.start[t+1]] {
+			if nd := keep[p>>8]; nd >= 0 {
+				ix.post[next[t]] = uint32(nd)<<8 | p&0xff
+				next[t]++
+			}
+		}
+	}
+	// Fresh postings go after the kept ones of their term; a term whose
+	// kept documents come later is put back in document order.
+	touched := map[uint32]bool{}
+	i := 0
+	for k, p := range bags {
+		for k >= bagEnd[i] {
+			i++
+		}
+		t := p >> 8
+		ix.post[next[t]] = uint32(fresh[i])<<8 | p&0xff
+		next[t]++
+		touched[t] = true
+	}
+	for t := range touched {
+		if ps := ix.post[ix.start[t]:ix.start[t+1]]; !slices.IsSorted(ps) {
+			slices.Sort(ps)
+		}
+	}
+	var total float64
+	for _, l := range ix.docLen {
+		total += float64(l)
+	}
+	if n > 0 {
+		ix.avgLen = total / float64(n)
+	}
+	if ix.avgLen == 0 {
+		ix.avgLen = 1
+	}
+	return ix
+}
+
 // postings are term t's, nil for a term the index does not hold.
 func (ix *bm25) postings(term string) []uint32 {
 	id, ok := ix.dict.lookup(term)
@@ -137,6 +223,35 @@ func (f *docFreq) count(term string) int {
 		return 0
 	}
 	return int(f.df[id])
+}
+
+// add counts the terms of seg's sentences, each once a sentence, delta
+// times (1 to add the story, -1 to take it away).
+func (f *docFreq) add(seg *segment, delta int) {
+	var buf []uint32
+	for i := range seg.sents {
+		buf = append(buf[:0], seg.terms[seg.termOff[i]:seg.termOff[i+1]]...)
+		slices.Sort(buf)
+		for j, t := range buf {
+			if (j == 0 || buf[j-1] != t) && int(t) < len(f.df) {
+				f.df[t] += uint32(delta)
+			}
+		}
+	}
+}
+
+// rebase is the counts of a snapshot with base's stories but gone, and
+// with fresh: nterms terms, over docs sentences.
+func (f *docFreq) rebase(nterms, docs int, gone, fresh []*segment) *docFreq {
+	out := &docFreq{dict: f.dict, df: make([]uint32, nterms), docs: docs}
+	copy(out.df, f.df)
+	for _, seg := range gone {
+		out.add(seg, -1)
+	}
+	for _, seg := range fresh {
+		out.add(seg, 1)
+	}
+	return out
 }
 
 // idf is as bm25's, over sentences.

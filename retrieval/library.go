@@ -91,7 +91,7 @@ func (l *Library) Reload(ctx context.Context, load func() ([]*knowledge.Story, e
 	}
 	// The cache holds the previous snapshot's segments: unchanged stories
 	// are reused whole, changed ones embed only their new text.
-	ix, err := Build(ctx, stories, opts)
+	ix, err := build(ctx, stories, opts, old)
 	if err != nil {
 		return ReloadReport{}, fmt.Errorf("reload: %w", err)
 	}

@@ -2,7 +2,13 @@ package retrieval
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"storybot/knowledge"
@@ -112,5 +118,100 @@ func TestRestartFromSegmentsEmbedsNothing(t *testing.T) {
 	a2, err2 := again.Ask(ctx, q)
 	if err1 != nil || err2 != nil || a1.Text != a2.Text {
 		t.Errorf("answers differ after the restart: %q (%v) vs %q (%v)", a1.Text, err1, a2.Text, err2)
+	}
+}
+
+// TestReloadCarriesOverTheSameIndex: a reload builds its BM25, sentence
+// counts and vector scan from the snapshot it replaces plus what changed;
+// after each of a run of random edits (stories changed, added, removed)
+// they must be exactly what building from the segments gives.
+func TestReloadCarriesOverTheSameIndex(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(14, 1))
+	words := strings.Fields("harbour council budget vote strike flood bridge railway mayor court appeal wage tariff port cargo storm school clinic loan bond")
+	body := func() string {
+		var sb strings.Builder
+		for range 3 + r.IntN(8) {
+			for w := range 4 + r.IntN(10) {
+				if w > 0 {
+					sb.WriteByte(' ')
+				}
+				sb.WriteString(words[r.IntN(len(words))])
+				if r.IntN(9) == 0 {
+					fmt.Fprintf(&sb, " %d", r.IntN(50)) // new terms over time
+				}
+			}
+			sb.WriteString(". ")
+			if r.IntN(4) == 0 {
+				sb.WriteString("\n\n")
+			}
+		}
+		return sb.String()
+	}
+	live := map[string]string{}
+	for i := range 30 {
+		live[fmt.Sprintf("s%02d", i)] = body()
+	}
+	next := 30
+	load := func() ([]*knowledge.Story, error) {
+		var out []*knowledge.Story
+		for id, b := range live {
+			out = append(out, story(id, b))
+		}
+		slices.SortFunc(out, func(a, b *knowledge.Story) int { return strings.Compare(a.ID, b.ID) })
+		return out, nil
+	}
+	opts := Options{Embedder: &bagEmbedder{id: "bag"}, Chunking: ChunkOptions{MinWords: 10, MaxWords: 25, Overlap: 1}}
+	stories, _ := load()
+	first, err := Build(ctx, stories, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := NewLibrary(first)
+	for step := range 25 {
+		ids := slices.Sorted(maps.Keys(live))
+		for range 1 + r.IntN(3) {
+			switch id := ids[r.IntN(len(ids))]; r.IntN(4) {
+			case 0:
+				live[fmt.Sprintf("s%02d", next)] = body()
+				next++
+			case 1:
+				if len(live) > 5 {
+					delete(live, id)
+				}
+			default:
+				live[id] = body()
+			}
+		}
+		old := lib.Current()
+		if _, err := lib.Reload(ctx, load, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		cur := lib.Current()
+		if cur.reusePlan(old) == nil {
+			t.Fatalf("step %d: the reload shared too little with the snapshot before to carry it over", step)
+		}
+		scratch := &Index{opts: cur.opts, stories: cur.stories, segs: cur.segs, dict: cur.dict}
+		if err := scratch.assemble(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(cur.lexical, scratch.lexical) {
+			t.Fatalf("step %d: the carried-over BM25 differs from one built from the segments", step)
+		}
+		if !reflect.DeepEqual(cur.sentDF, scratch.sentDF) {
+			t.Fatalf("step %d: the carried-over sentence counts differ", step)
+		}
+		if !reflect.DeepEqual(cur.vectors.scan, scratch.vectors.scan) {
+			t.Fatalf("step %d: the carried-over vector scan differs", step)
+		}
+		if cur.vectors.coll.Count() != scratch.vectors.coll.Count() {
+			t.Fatalf("step %d: the collection holds %d documents, want %d", step, cur.vectors.coll.Count(), scratch.vectors.coll.Count())
+		}
+		for r, d := range scratch.vectors.scan.docs {
+			doc, err := cur.vectors.coll.GetByID(ctx, strconv.Itoa(int(d)))
+			if want := scratch.vectors.scan.rows[r*32 : (r+1)*32]; err != nil || !slices.Equal(doc.Embedding, want) {
+				t.Fatalf("step %d: the collection's document %d is %v (%v), want %v", step, d, doc.Embedding, err, want)
+			}
+		}
 	}
 }
