@@ -251,15 +251,6 @@ type questionInfo struct {
 	numbers  []string             // numbers and years the question names
 }
 
-// semantic is the cosine of the question and sentence g, or 0 when either
-// has no vector.
-func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
-	if qi.vec == nil || sentVecs == nil {
-		return 0
-	}
-	return cosine(qi.vec, sentVecs[g])
-}
-
 func (ix *Index) analyze(q string) questionInfo {
 	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}}
 	qi.asked = qi.kind

@@ -215,3 +215,81 @@ func TestReloadCarriesOverTheSameIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestTermDictStaysBounded: stories rewritten with new words again and
+// again leave their old words in the term dictionary until the dead ones
+// outnumber the live; then a reload starts it again, and the snapshot it
+// serves is the one a build from nothing gives.
+func TestTermDictStaysBounded(t *testing.T) {
+	ctx := context.Background()
+	body := func(gen, i int) string {
+		var sb strings.Builder
+		for s := range 6 {
+			for w := range 12 {
+				fmt.Fprintf(&sb, "w%dx%dx%dx%d ", gen, i, s, w) // each a new term
+			}
+			sb.WriteString("harbour. ")
+		}
+		return sb.String()
+	}
+	const n = 20
+	gen := make([]int, n)
+	load := func() ([]*knowledge.Story, error) {
+		var out []*knowledge.Story
+		for i := range n {
+			out = append(out, story(fmt.Sprintf("s%02d", i), body(gen[i], i)))
+		}
+		return out, nil
+	}
+	opts := Options{Embedder: &bagEmbedder{id: "bag"}}
+	stories, _ := load()
+	first, err := Build(ctx, stories, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := first.liveTerms()
+	lib := NewLibrary(first)
+	compacted := false
+	for step := range 60 {
+		for i := range n / 2 {
+			gen[(step*n/2+i)%n]++
+		}
+		old := lib.Current()
+		if _, err := lib.Reload(ctx, load, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		cur := lib.Current()
+		if cur.dict != old.dict {
+			compacted = true
+			if cur.dict.size() != cur.liveTerms() {
+				t.Fatalf("step %d: the new dictionary holds %d terms, the snapshot %d", step, cur.dict.size(), cur.liveTerms())
+			}
+		}
+		if size := cur.dict.size(); size > 2*live+minDeadTerms+live {
+			t.Fatalf("step %d: the dictionary holds %d terms for %d live ones", step, size, cur.liveTerms())
+		}
+		stories, _ := load()
+		fresh, err := Build(ctx, stories, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := fmt.Sprintf("w%dx3x2x5 harbour", gen[3])
+		got, err1 := cur.Search(ctx, q, 5)
+		want, err2 := fresh.Search(ctx, q, 5)
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("step %d: search %v (%v), a fresh build's %v (%v)", step, got, err1, want, err2)
+		}
+		for s := range cur.segs {
+			if !slices.Equal(cur.sentenceTerms(cur.storyBase[s]), fresh.sentenceTerms(fresh.storyBase[s])) {
+				t.Fatalf("step %d: story %d's first sentence reads %v, a fresh build's %v", step, s, cur.sentenceTerms(cur.storyBase[s]), fresh.sentenceTerms(fresh.storyBase[s]))
+			}
+		}
+	}
+	if !compacted {
+		t.Error("the dictionary never started again")
+	}
+	// Old snapshots keep their own dictionary and segments, whole.
+	if terms := first.sentenceTerms(0); len(terms) == 0 || terms[0] != "w0x0x0x0" {
+		t.Errorf("the first snapshot's first sentence now reads %v", terms)
+	}
+}

@@ -7,8 +7,8 @@ import "sync"
 // It is shared by every snapshot built from one EmbeddingCache (story
 // segments are reused across snapshots, and their term IDs with them), and
 // only grows: an ID, once given, names the same term for the dict's life.
-// It holds the vocabulary of every story it has seen, which a language
-// bounds; a fresh cache (a restart) starts it again.
+// The terms of changed and removed stories stay in it, so once they
+// outnumber the live ones a reload replaces the dict (compactTerms).
 type termDict struct {
 	mu    sync.RWMutex
 	ids   map[string]uint32
@@ -84,4 +84,42 @@ func (d *termDict) each(n int, f func(id uint32, t string)) {
 	for id, t := range d.terms[:min(n, len(d.terms))] {
 		f(uint32(id), t)
 	}
+}
+
+// liveTerms counts the terms ix's chunks hold: the rest of the dict is the
+// vocabulary of stories changed or removed since it was made.
+func (ix *Index) liveTerms() int {
+	n := 0
+	for t := 0; t+1 < len(ix.lexical.start); t++ {
+		if ix.lexical.start[t+1] > ix.lexical.start[t] {
+			n++
+		}
+	}
+	return n
+}
+
+// minDeadTerms keeps a small archive from compacting over a few words.
+const minDeadTerms = 4096
+
+// termsMostlyDead reports whether the dict ix was built with is mostly
+// terms no story of ix holds.
+func (ix *Index) termsMostlyDead() bool {
+	dead := ix.dict.size() - ix.liveTerms()
+	return dead >= minDeadTerms && dead > ix.liveTerms()
+}
+
+// remapTerms gives seg's terms IDs in to, from: a copy of seg sharing
+// everything else.
+func remapTerms(seg *segment, from, to *termDict, ids []uint32) *segment {
+	out := *seg
+	out.terms = make([]uint32, len(seg.terms))
+	from.mu.RLock()
+	defer from.mu.RUnlock()
+	for i, id := range seg.terms {
+		if ids[id] == ^uint32(0) {
+			ids[id] = to.intern([]string{from.terms[id]}, nil)[0]
+		}
+		out.terms[i] = ids[id]
+	}
+	return &out
 }
