@@ -11,8 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -105,8 +109,8 @@ func (e embedFS) openFile(p string) (fs.File, error) { return e.FS.Open(p) }
 
 func loadFS(ctx context.Context, fsys storyFS, dir string) ([]*Story, error) {
 	var (
-		stories []*Story
-		errs    []error
+		paths []string
+		errs  []error
 	)
 	walkErr := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -126,12 +130,19 @@ func loadFS(ctx context.Context, fsys storyFS, dir string) ([]*Story, error) {
 		if d.IsDir() || !isStoryFile(name) {
 			return nil
 		}
-		s, err := readStory(ctx, fsys, p)
-		if err != nil {
-			errs = append(errs, err)
-			return nil
+		paths = append(paths, p)
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkErr)
+	}
+	stories, readErrs := readStories(ctx, fsys, paths)
+	errs = append(errs, readErrs...)
+	for i, s := range stories {
+		if s == nil {
+			continue
 		}
-		rel := strings.TrimPrefix(p, dir+"/")
+		rel := strings.TrimPrefix(paths[i], dir+"/")
 		if s.ID == "" {
 			s.ID = slug(strings.TrimSuffix(rel, path.Ext(rel)))
 		}
@@ -139,12 +150,8 @@ func loadFS(ctx context.Context, fsys storyFS, dir string) ([]*Story, error) {
 			s.Title = s.ID
 		}
 		s.Path = rel
-		stories = append(stories, s)
-		return nil
-	})
-	if walkErr != nil {
-		errs = append(errs, walkErr)
 	}
+	stories = slices.DeleteFunc(stories, func(s *Story) bool { return s == nil })
 	if err := checkUniqueIDs(stories); err != nil {
 		errs = append(errs, err)
 	}
@@ -156,6 +163,41 @@ func loadFS(ctx context.Context, fsys storyFS, dir string) ([]*Story, error) {
 	}
 	sort.Slice(stories, func(i, j int) bool { return stories[i].ID < stories[j].ID })
 	return stories, nil
+}
+
+// readStories reads the files at paths on a few goroutines (reading and
+// parsing a folder of thousands of stories is CPU, and a reload waits for
+// it): stories[i] is paths[i]'s, nil where it failed, and the errors come
+// in the order of paths.
+func readStories(ctx context.Context, fsys storyFS, paths []string) ([]*Story, []error) {
+	stories := make([]*Story, len(paths))
+	fail := make([]error, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), 4, (len(paths)+63)/64)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) {
+					return
+				}
+				if ctx.Err() != nil {
+					fail[i] = fmt.Errorf("reading stopped at %s: %w", paths[i], context.Cause(ctx))
+					return
+				}
+				stories[i], fail[i] = readStory(ctx, fsys, paths[i])
+			}
+		})
+	}
+	wg.Wait()
+	var errs []error
+	for _, err := range fail {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return stories, errs
 }
 
 func isStoryFile(name string) bool {
@@ -281,7 +323,7 @@ func readStable(ctx context.Context, f fs.File, p string) ([]byte, error) {
 				return nil, fmt.Errorf("%s: %w", p, err)
 			}
 		}
-		data, err := readAll(ctx, f, MaxFileSize+1)
+		data, err := readAll(ctx, f, MaxFileSize+1, int(before.Size()))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
@@ -301,16 +343,22 @@ func readStable(ctx context.Context, f fs.File, p string) ([]byte, error) {
 	}
 }
 
-// readAll reads up to limit bytes, in chunks, stopping when ctx ends.
-func readAll(ctx context.Context, r io.Reader, limit int) ([]byte, error) {
-	var out []byte
-	buf := make([]byte, readChunk)
+// readAll reads up to limit bytes, in chunks, stopping when ctx ends. size
+// is what the file is expected to hold: reading goes straight into a
+// buffer of that size (and one byte more, to see the end), rather than
+// through a chunk buffer of its own, which for a folder of news stories
+// would allocate many times the text.
+func readAll(ctx context.Context, r io.Reader, limit, size int) ([]byte, error) {
+	out := make([]byte, 0, min(max(size, 0), limit)+1)
 	for len(out) < limit {
 		if err := ctx.Err(); err != nil {
 			return nil, context.Cause(ctx)
 		}
-		n, err := r.Read(buf[:min(len(buf), limit-len(out))])
-		out = append(out, buf[:n]...)
+		if len(out) == cap(out) {
+			out = slices.Grow(out, min(readChunk, limit-len(out)))
+		}
+		n, err := r.Read(out[len(out):min(cap(out), len(out)+readChunk, limit)])
+		out = out[:len(out)+n]
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}

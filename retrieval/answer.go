@@ -273,15 +273,6 @@ type questionInfo struct {
 	typeTerm int
 }
 
-// semantic is the cosine of the question and sentence g, or 0 when either
-// has no vector.
-func (qi *questionInfo) semantic(sentVecs [][]float32, g int) float64 {
-	if qi.vec == nil || sentVecs == nil {
-		return 0
-	}
-	return cosine(qi.vec, sentVecs[g])
-}
-
 func (ix *Index) analyze(q string) questionInfo {
 	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}, typeTerm: -1}
 	var typeWord string

@@ -82,6 +82,108 @@ func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, 
 		next[t]++
 	}
 	bags = nil
+	ix.encode(first, pairs)
+	if n > 0 {
+		ix.avgLen = total / float64(n)
+	}
+	if ix.avgLen == 0 {
+		ix.avgLen = 1
+	}
+	return ix
+}
+
+// rebaseBM25 is newBM25 for a snapshot that shares most documents with
+// base's, at the cost of a pass over base's postings instead of sorting
+// every document's terms again: keep[d] is base document d's number in the
+// new snapshot (-1: gone), kept documents stay in base's order, and fresh
+// lists, ascending, the n documents' numbers that base does not hold, whose
+// term IDs doc(d, buf) appends. The index is the one newBM25 builds over
+// the same documents, posting for posting.
+func rebaseBM25(base *bm25, keep []int32, n int, fresh []int, doc func(d int, buf []uint32) []uint32) *bm25 {
+	dict := base.dict
+	nterms := dict.size()
+	ix := &bm25{k1: base.k1, b: base.b, dict: dict, start: make([]uint32, nterms+1), df: make([]uint32, nterms), docLen: make([]float32, n)}
+	for d, nd := range keep {
+		if nd >= 0 {
+			ix.docLen[nd] = base.docLen[d]
+		}
+	}
+	var bags []uint32 // term<<8 | tf, fresh document by fresh document
+	bagEnd := make([]int, len(fresh))
+	var buf []uint32
+	for i, d := range fresh {
+		buf = doc(d, buf[:0])
+		slices.Sort(buf)
+		for a := 0; a < len(buf); {
+			z := a + 1
+			for z < len(buf) && buf[z] == buf[a] {
+				z++
+			}
+			bags = append(bags, buf[a]<<8|uint32(min(z-a, 255)))
+			ix.df[buf[a]]++
+			a = z
+		}
+		bagEnd[i] = len(bags)
+		ix.docLen[d] = float32(len(buf))
+	}
+	baseTerms := len(base.df)
+	for t := range baseTerms {
+		base.each(uint32(t), func(d int, _ uint32) {
+			if keep[d] >= 0 {
+				ix.df[t]++
+			}
+		})
+	}
+	first := make([]uint32, nterms+1)
+	for t := range nterms {
+		first[t+1] = first[t] + ix.df[t]
+	}
+	pairs := make([]uint32, first[nterms])
+	next := slices.Clone(first[:nterms])
+	for t := range baseTerms {
+		base.each(uint32(t), func(d int, tf uint32) {
+			if nd := keep[d]; nd >= 0 {
+				pairs[next[t]] = uint32(nd)<<8 | tf
+				next[t]++
+			}
+		})
+	}
+	// Fresh postings go after the kept ones of their term; a term whose
+	// kept documents come later is put back in document order.
+	touched := map[uint32]bool{}
+	i := 0
+	for k, p := range bags {
+		for k >= bagEnd[i] {
+			i++
+		}
+		t := p >> 8
+		pairs[next[t]] = uint32(fresh[i])<<8 | p&0xff
+		next[t]++
+		touched[t] = true
+	}
+	for t := range touched {
+		if ps := pairs[first[t]:first[t+1]]; !slices.IsSorted(ps) {
+			slices.Sort(ps)
+		}
+	}
+	ix.encode(first, pairs)
+	var total float64
+	for _, l := range ix.docLen {
+		total += float64(l)
+	}
+	if n > 0 {
+		ix.avgLen = total / float64(n)
+	}
+	if ix.avgLen == 0 {
+		ix.avgLen = 1
+	}
+	return ix
+}
+
+// encode lays out the postings: term t's are pairs[first[t]:first[t+1]],
+// each document<<8 | tf, in document order.
+func (ix *bm25) encode(first, pairs []uint32) {
+	nterms := len(first) - 1
 	var post []byte
 	for t := range nterms {
 		ix.start[t] = uint32(len(post))
@@ -97,13 +199,24 @@ func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, 
 	}
 	ix.start[nterms] = uint32(len(post))
 	ix.post = slices.Clone(post) // no slack from appending
-	if n > 0 {
-		ix.avgLen = total / float64(n)
+}
+
+// each calls f with every document holding term ID t and its tf, in
+// document order.
+func (ix *bm25) each(t uint32, f func(doc int, tf uint32)) {
+	ps := ix.post[ix.start[t]:ix.start[t+1]]
+	doc := -1
+	for k := 0; k < len(ps); {
+		v, n := binary.Uvarint(ps[k:])
+		k += n
+		doc += int(v >> 2)
+		tf := uint32(v&3) + 1
+		if v&3 == 3 {
+			tf = uint32(ps[k])
+			k++
+		}
+		f(doc, tf)
 	}
-	if ix.avgLen == 0 {
-		ix.avgLen = 1
-	}
-	return ix
 }
 
 // postings are term t's encoded postings and how many there are; none for
@@ -179,6 +292,35 @@ func (f *docFreq) count(term string) int {
 		return 0
 	}
 	return int(f.df[id])
+}
+
+// add counts the terms of seg's sentences, each once a sentence, delta
+// times (1 to add the story, -1 to take it away).
+func (f *docFreq) add(seg *segment, delta int) {
+	var buf []uint32
+	for i := range seg.sents {
+		buf = seg.appendTerms(buf[:0], i, i+1)
+		slices.Sort(buf)
+		for j, t := range buf {
+			if (j == 0 || buf[j-1] != t) && int(t) < len(f.df) {
+				f.df[t] += uint32(delta)
+			}
+		}
+	}
+}
+
+// rebase is the counts of a snapshot with base's stories but gone, and
+// with fresh: nterms terms, over docs sentences.
+func (f *docFreq) rebase(nterms, docs int, gone, fresh []*segment) *docFreq {
+	out := &docFreq{dict: f.dict, df: make([]uint32, nterms), docs: docs}
+	copy(out.df, f.df)
+	for _, seg := range gone {
+		out.add(seg, -1)
+	}
+	for _, seg := range fresh {
+		out.add(seg, 1)
+	}
+	return out
 }
 
 // idf is as bm25's, over sentences.

@@ -112,7 +112,44 @@ func (c *EmbeddingCache) PutSegments(segs ...SegmentVectors) {
 }
 
 // terms is the dictionary of the cache's segments.
-func (c *EmbeddingCache) terms() *termDict { return c.dict }
+func (c *EmbeddingCache) terms() *termDict {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.dict
+}
+
+// compactTerms gives the cache a new term dictionary holding only the
+// terms of ix's segments, which it replaces with copies in the new IDs;
+// every other segment built with the old dictionary is dropped. Snapshots
+// built before keep the old dictionary and segments, whole. The next build
+// from the cache is one from its segments (assemble cannot carry over a
+// snapshot of another dictionary).
+func (c *EmbeddingCache) compactTerms(ix *Index) {
+	from, to := ix.dict, newTermDict()
+	ids := make([]uint32, from.size())
+	for i := range ids {
+		ids[i] = ^uint32(0)
+	}
+	moved := make(map[*segment]*segment, len(ix.segs))
+	for _, seg := range ix.segs {
+		moved[seg] = remapTerms(seg, from, to, ids)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dict != from {
+		return // compacted meanwhile
+	}
+	c.dict = to
+	maps.DeleteFunc(c.segments, func(k segmentKey, s *segment) bool { return s.sents != nil && moved[s] == nil })
+	for _, s := range moved {
+		c.segments[s.key] = s
+	}
+	maps.DeleteFunc(c.latest, func(_ string, v storyVersion) bool { return moved[v.seg] == nil })
+	for k, v := range c.latest {
+		v.seg = moved[v.seg]
+		c.latest[k] = v
+	}
+}
 
 // segment is the segment stored under key, or nil.
 func (c *EmbeddingCache) segment(key segmentKey) *segment {

@@ -91,7 +91,7 @@ func (l *Library) Reload(ctx context.Context, load func() ([]*knowledge.Story, e
 	}
 	// The cache holds the previous snapshot's segments: unchanged stories
 	// are reused whole, changed ones embed only their new text.
-	ix, err := Build(ctx, stories, opts)
+	ix, err := build(ctx, stories, opts, old)
 	if err != nil {
 		return ReloadReport{}, fmt.Errorf("reload: %w", err)
 	}
@@ -99,8 +99,18 @@ func (l *Library) Reload(ctx context.Context, load func() ([]*knowledge.Story, e
 	if old == nil || old.opts.Cache == ix.opts.Cache {
 		ix.opts.Cache.retain(ix, old)
 	}
+	// The term dictionary keeps the words of every story it has seen;
+	// once those of stories gone outnumber the live ones, it starts again
+	// from the live ones, and this reload builds from the segments.
+	embedded, cached := ix.stats.Embedded, ix.stats.Cached
+	if ix.termsMostlyDead() {
+		ix.opts.Cache.compactTerms(ix)
+		if ix, err = build(ctx, stories, opts, nil); err != nil {
+			return ReloadReport{}, fmt.Errorf("reload: %w", err)
+		}
+	}
 	rep := diffStories(old, ix)
-	rep.Embedded, rep.Cached = ix.stats.Embedded, ix.stats.Cached
+	rep.Embedded, rep.Cached = embedded, cached
 	rep.Version = ix.Version()
 	l.Swap(ix)
 	rep.Took = time.Since(start)

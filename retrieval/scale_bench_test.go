@@ -610,3 +610,94 @@ func writeHeapProfile(b *testing.B, path string) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkReload is issue 14's reload goal (one changed story at 15k
+// chunks, < 0.25 s) without the minutes BenchmarkScale spends encoding the
+// archive first: STORYBOT_RELOAD_STORIES stories (3,000 by default, about
+// 15k chunks) of BenchmarkScale's archive, built with the default word
+// vectors and pooled sentence-encoder vectors (pooledEncoder), then one
+// Library.Reload per iteration, each after one story's file changed on
+// disk (it alternates between two versions). load-ms is the folder load
+// inside it; build-ms the rest.
+//
+//	nice go test ./retrieval -run XXX -bench 'BenchmarkReload$' -benchtime 20x
+func BenchmarkReload(b *testing.B) {
+	n := 3_000
+	if v := os.Getenv("STORYBOT_RELOAD_STORIES"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 2 {
+			b.Fatalf("STORYBOT_RELOAD_STORIES=%q: want a story count of 2 or more", v)
+		}
+	}
+	ctx := context.Background()
+	opts, err := app.RetrievalOptions(config.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool, err := newPooledEncoder(ctx, opts.Encoder, 512)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts.Encoder = pool
+	folder := filepath.Join(b.TempDir(), "stories")
+	if err := os.Mkdir(folder, 0o750); err != nil {
+		b.Fatal(err)
+	}
+	writeStories(b, folder, n)
+	stories, err := knowledge.LoadDir(folder)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts.Cache = retrieval.NewEmbeddingCache()
+	ix, err := retrieval.Build(ctx, stories, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lib := retrieval.NewLibrary(ix)
+	stories, ix = nil, nil
+	changed := n / 2
+	var loading time.Duration
+	load := func() ([]*knowledge.Story, error) {
+		t := time.Now()
+		defer func() { loading += time.Since(t) }()
+		return knowledge.LoadDir(folder)
+	}
+	took := make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		if i%2 == 0 {
+			rewriteStory(b, folder, changed)
+		} else {
+			restoreStory(b, folder, changed)
+		}
+		i++
+		b.StartTimer()
+		rep, err := lib.Reload(ctx, load, retrieval.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Changed) != 1 {
+			b.Fatalf("reload saw changed %v, added %v, removed %v; want one changed story", rep.Changed, rep.Added, rep.Removed)
+		}
+		took = append(took, rep.Took)
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(lib.Current().Stats().Chunks), "chunks")
+	b.ReportMetric(ms(took[len(took)/2]), "reload-p50-ms")
+	b.ReportMetric(ms(loading)/float64(i), "load-ms")
+}
+
+// restoreStory writes story i back as writeStories did, dated as
+// rewriteStory dates its change.
+func restoreStory(b *testing.B, folder string, i int) {
+	title, paras := genStory(i)
+	path := filepath.Join(folder, fmt.Sprintf("story-%05d.txt", i))
+	if err := os.WriteFile(path, storyFile(i, title, paras), 0o640); err != nil {
+		b.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -97,6 +97,9 @@ func storyKey(s *knowledge.Story, opts Options) string {
 	return k
 }
 
+// keyInputs is what keyFor takes from the options.
+func keyInputs(opts Options) string { return storyKey(&knowledge.Story{}, opts) }
+
 // keyFor hashes what a story's segment depends on.
 func keyFor(s *knowledge.Story, opts Options) segmentKey {
 	h := sha256.New()

@@ -1,14 +1,18 @@
 package retrieval
 
-import "sync"
+import (
+	"encoding/binary"
+	"slices"
+	"sync"
+)
 
 // termDict gives every index term one uint32 ID, so the sentences' term
 // lists, the chunk BM25 and the sentence IDF share one copy of each term.
 // It is shared by every snapshot built from one EmbeddingCache (story
 // segments are reused across snapshots, and their term IDs with them), and
 // only grows: an ID, once given, names the same term for the dict's life.
-// It holds the vocabulary of every story it has seen, which a language
-// bounds; a fresh cache (a restart) starts it again.
+// The terms of changed and removed stories stay in it, so once they
+// outnumber the live ones a reload replaces the dict (compactTerms).
 type termDict struct {
 	mu    sync.RWMutex
 	ids   map[string]uint32
@@ -84,4 +88,49 @@ func (d *termDict) each(n int, f func(id uint32, t string)) {
 	for id, t := range d.terms[:min(n, len(d.terms))] {
 		f(uint32(id), t)
 	}
+}
+
+// liveTerms counts the terms ix's chunks hold: the rest of the dict is the
+// vocabulary of stories changed or removed since it was made.
+func (ix *Index) liveTerms() int {
+	n := 0
+	for t := 0; t+1 < len(ix.lexical.start); t++ {
+		if ix.lexical.start[t+1] > ix.lexical.start[t] {
+			n++
+		}
+	}
+	return n
+}
+
+// minDeadTerms keeps a small archive from compacting over a few words.
+const minDeadTerms = 4096
+
+// termsMostlyDead reports whether the dict ix was built with is mostly
+// terms no story of ix holds.
+func (ix *Index) termsMostlyDead() bool {
+	dead := ix.dict.size() - ix.liveTerms()
+	return dead >= minDeadTerms && dead > ix.liveTerms()
+}
+
+// remapTerms gives seg's terms IDs in to, from: a copy of seg sharing
+// everything else.
+func remapTerms(seg *segment, from, to *termDict, ids []uint32) *segment {
+	out := *seg
+	out.terms = make([]byte, 0, len(seg.terms))
+	out.termOff = make([]uint32, 1, len(seg.termOff))
+	from.mu.RLock()
+	defer from.mu.RUnlock()
+	var buf []uint32
+	for i := range len(seg.termOff) - 1 {
+		buf = seg.appendTerms(buf[:0], i, i+1)
+		for _, id := range buf {
+			if ids[id] == ^uint32(0) {
+				ids[id] = to.intern([]string{from.terms[id]}, nil)[0]
+			}
+			out.terms = binary.AppendUvarint(out.terms, uint64(ids[id]))
+		}
+		out.termOff = append(out.termOff, uint32(len(out.terms)))
+	}
+	out.terms = slices.Clone(out.terms)
+	return &out
 }

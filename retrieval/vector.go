@@ -80,6 +80,87 @@ func newVectorIndex(ctx context.Context, vecs [][]float32) (*vectorIndex, error)
 	return v, nil
 }
 
+// rebaseVectorIndex is newVectorIndex for a snapshot that shares most
+// documents with base's (keep and fresh as for rebaseBM25): kept documents'
+// rows are copied from base's scan, already normalised, and only fresh
+// documents' vectors, vec(d), are checked and normalised. The collection is
+// filled again: its documents are named by number, which a reload shifts.
+func rebaseVectorIndex(ctx context.Context, base *vectorIndex, keep []int32, n int, fresh []int, vec func(d int) []float32) (*vectorIndex, error) {
+	if len(keep) > math.MaxInt32 || n > math.MaxInt32 {
+		return nil, fmt.Errorf("%d vectors: the index holds at most %d", n, math.MaxInt32)
+	}
+	db := chromem.NewDB()
+	coll, err := db.CreateCollection("chunks", nil, refuseToEmbed)
+	if err != nil {
+		return nil, fmt.Errorf("create vector collection: %w", err)
+	}
+	v := &vectorIndex{coll: coll, dims: base.dims}
+	freshVecs := make([][]float32, len(fresh))
+	kept := 0
+	for _, d := range base.scan.docs {
+		if keep[d] >= 0 {
+			kept++
+		}
+	}
+	added := 0
+	for i, d := range fresh {
+		vec := vec(d)
+		if isZero(vec) {
+			continue
+		}
+		if v.dims == 0 {
+			v.dims = len(vec)
+		}
+		if len(vec) != v.dims {
+			return nil, fmt.Errorf("vector %d has %d dimensions, want %d", d, len(vec), v.dims)
+		}
+		if !isFinite(vec) {
+			return nil, fmt.Errorf("vector %d holds NaN or Inf", d)
+		}
+		freshVecs[i] = vec
+		added++
+	}
+	total := kept + added
+	v.scan = vectorScan{dims: v.dims, rows: make([]float32, total*v.dims), docs: make([]int32, 0, total)}
+	docs := make([]chromem.Document, 0, total)
+	put := func(doc int32, src []float32, normalised bool) {
+		r := len(v.scan.docs)
+		row := v.scan.rows[r*v.dims : (r+1)*v.dims : (r+1)*v.dims]
+		if normalised {
+			copy(row, src)
+		} else {
+			normalizeLikeChromem(row, src)
+		}
+		v.scan.docs = append(v.scan.docs, doc)
+		docs = append(docs, chromem.Document{ID: strconv.Itoa(int(doc)), Embedding: row})
+	}
+	// Both lists ascend in the new numbering: merge them.
+	br, fi := 0, 0
+	for br < len(base.scan.docs) || fi < len(fresh) {
+		for br < len(base.scan.docs) && keep[base.scan.docs[br]] < 0 {
+			br++
+		}
+		for fi < len(fresh) && freshVecs[fi] == nil {
+			fi++
+		}
+		switch {
+		case br < len(base.scan.docs) && (fi == len(fresh) || int(keep[base.scan.docs[br]]) < fresh[fi]):
+			d := base.scan.docs[br]
+			put(keep[d], base.scan.rows[br*base.dims:(br+1)*base.dims], true)
+			br++
+		case fi < len(fresh):
+			put(int32(fresh[fi]), freshVecs[fi], false)
+			fi++
+		}
+	}
+	if len(docs) > 0 {
+		if err := coll.AddDocuments(ctx, docs, 4); err != nil {
+			return nil, fmt.Errorf("add vectors: %w", err)
+		}
+	}
+	return v, nil
+}
+
 // search returns up to k documents by cosine similarity, best first, ties by
 // document number. A zero query vector (nothing known in the question)
 // returns nothing.

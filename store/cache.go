@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -15,30 +16,37 @@ import (
 
 var cacheMagic = [8]byte{'S', 'B', 'C', 'A', 'C', 'H', 'E', '1'}
 
-// cacheVersion 2: the per-text vectors of version 1, then the story
-// segments' int8 vectors: uvarint segment count; per segment the 32-byte
-// key, then three blocks (chunks, sentences, the encoder's sentences), each
-// uvarint rows, uvarint dimensions, the rows' float32 scales (little-endian)
-// and the rows' int8 values. A restart reads a segment's vectors as they
-// are, a quarter of version 1's float32s, without hashing a sentence.
+// cacheVersion 3: version 2's payload, then appended records
+// (cachelog.go).
+//
+// Version 2 (still read): the per-text vectors of version 1, then the
+// story segments' int8 vectors: uvarint segment count; per segment the
+// 32-byte key, then three blocks (chunks, sentences, the encoder's
+// sentences), each uvarint rows, uvarint dimensions, the rows' float32
+// scales (little-endian) and the rows' int8 values. A restart reads a
+// segment's vectors as they are, a quarter of version 1's float32s, without
+// hashing a sentence.
 //
 // Version 1 (still read): uvarint group count; per group the embedder ID
 // (uvarint length, bytes), uvarint entry count, then per entry the 32-byte
 // text hash, uvarint dimensions and the float32s, little-endian.
 const (
-	cacheVersion   = 2
+	cacheVersion   = 3
+	cacheVersionV2 = 2
 	cacheVersionV1 = 1
 )
 
 // maxDims bounds a vector's length on load; real models stay far below.
 const maxDims = 1 << 16
 
-// SaveCache writes every vector in c, replacing the stored cache only once
-// the new one is complete and synced.
+// SaveCache stores every vector in c: appended to the file this Dir last
+// read or wrote when that file is unchanged since and c holds no per-text
+// vectors, otherwise in a new file that replaces the stored cache only
+// once it is complete and synced (cachelog.go).
 func (d *Dir) SaveCache(c *retrieval.EmbeddingCache) error { return d.saveCache(CacheFile, c) }
 
 // SaveCacheFile is SaveCache to a file of the caller's naming (eval's
-// --vector-cache), written the same crash-safe way beside it.
+// --vector-cache), always written whole, the same crash-safe way.
 func SaveCacheFile(path string, c *retrieval.EmbeddingCache) error {
 	return (&Dir{path: filepath.Dir(path)}).saveCache(filepath.Base(path), c)
 }
@@ -55,8 +63,22 @@ func (d *Dir) saveCache(name string, c *retrieval.EmbeddingCache) error {
 		return cmp.Or(cmp.Compare(a.Embedder, b.Embedder), bytes.Compare(a.TextHash[:], b.TextHash[:]))
 	})
 	segs := c.Segments()
-	slices.SortFunc(segs, func(a, b retrieval.SegmentVectors) int { return bytes.Compare(a.Key[:], b.Key[:]) })
-	return d.writeFile(name, cacheMagic, cacheVersion, func(w io.Writer) error {
+	segmentsByKey(segs)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	log := d.cache
+	if log != nil && log.name != name {
+		log = nil
+	}
+	d.cache = nil // until this save is known to have left the file as it says
+	if ok, err := d.appendSave(log, segs, len(entries)); ok {
+		if err == nil {
+			d.cache = log
+		}
+		return err
+	}
+	next := &cacheLog{name: name, seg: make(map[[32]byte]int64, len(segs)), live: make(map[[32]byte]bool, len(segs)), texts: len(entries) > 0}
+	err := d.writeFile(name, cacheMagic, cacheVersion, func(w io.Writer) error {
 		var groups [][]retrieval.CachedVector
 		for i := 0; i < len(entries); {
 			j := i + 1
@@ -93,17 +115,10 @@ func (d *Dir) saveCache(name string, c *retrieval.EmbeddingCache) error {
 		}
 		buf = binary.AppendUvarint(buf, uint64(len(segs)))
 		for _, s := range segs {
-			buf = append(buf, s.Key[:]...)
-			for _, b := range []retrieval.QuantisedRows{s.Chunk, s.Sentence, s.Encoder} {
-				buf = binary.AppendUvarint(buf, uint64(len(b.Scale)))
-				buf = binary.AppendUvarint(buf, uint64(b.Dims))
-				for _, f := range b.Scale {
-					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
-				}
-				for _, v := range b.Values {
-					buf = append(buf, byte(v))
-				}
-			}
+			before := len(buf)
+			buf = appendSegment(buf, s)
+			next.seg[s.Key] = int64(len(buf) - before)
+			next.live[s.Key] = true
 			if err := flush(); err != nil {
 				return err
 			}
@@ -111,6 +126,22 @@ func (d *Dir) saveCache(name string, c *retrieval.EmbeddingCache) error {
 		_, err := w.Write(buf)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	d.cache = d.track(next)
+	return nil
+}
+
+// track completes what a Dir knows of the file it just wrote or read;
+// nil if the file cannot be looked at (the next save rewrites it).
+func (d *Dir) track(l *cacheLog) *cacheLog {
+	info, err := os.Stat(filepath.Join(d.path, l.name))
+	if err != nil {
+		return nil
+	}
+	l.info, l.size = info, info.Size()
+	return l
 }
 
 // LoadCache reads the stored cache, in the current format or version 1's.
@@ -122,7 +153,10 @@ func (d *Dir) LoadCache() (*retrieval.EmbeddingCache, error) { return d.loadCach
 func (d *Dir) loadCache(name string) (*retrieval.EmbeddingCache, error) {
 	var entries []retrieval.CachedVector
 	var segs []retrieval.SegmentVectors
-	err := d.readFileOf(name, cacheMagic, []uint32{cacheVersion, cacheVersionV1}, func(r *payloadReader, version uint32) error {
+	log := &cacheLog{name: name, seg: map[[32]byte]int64{}}
+	torn, appendable := false, false
+	parse := func(r *payloadReader, version uint32) error {
+		appendable = version == cacheVersion
 		var err error
 		if entries, err = readTextVectors(r); err != nil {
 			return err
@@ -131,10 +165,34 @@ func (d *Dir) loadCache(name string) (*retrieval.EmbeddingCache, error) {
 			return nil
 		}
 		segs, err = readSegments(r)
+		for _, s := range segs {
+			log.seg[s.Key] = int64(len(appendSegment(nil, s)))
+		}
 		return err
-	})
-	if err != nil {
+	}
+	tail := func(version uint32) func(f io.Reader, size int64) error {
+		if version != cacheVersion {
+			return nil
+		}
+		return func(f io.Reader, size int64) error {
+			var good int64
+			var err error
+			segs, good, err = readRecords(f, size, segs, log)
+			torn = good < size
+			return err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cache = nil
+	if err := d.readFileTail(name, cacheMagic, []uint32{cacheVersion, cacheVersionV2, cacheVersionV1}, parse, tail); err != nil {
 		return nil, err
+	}
+	log.texts = len(entries) > 0
+	// A file ending in a torn record, or of an older version (which ends
+	// with its payload), is rewritten by the next save, not appended to.
+	if appendable && !torn {
+		d.cache = d.track(log)
 	}
 	c := retrieval.NewEmbeddingCache()
 	c.Put(entries...)

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,6 +45,9 @@ const tempMarker = ".tmp-"
 // Dir is an opened data directory.
 type Dir struct {
 	path string
+	// mu guards cache, what the Dir knows of the cache file (cachelog.go).
+	mu    sync.Mutex
+	cache *cacheLog
 }
 
 // staleTemp is how old a temp file must be before Open deletes it: older
@@ -195,6 +199,16 @@ func (d *Dir) readFile(name string, magic [8]byte, version uint32, parse func(r 
 // readFileOf is readFile for a file whose payload may be in any of
 // versions (the newest first, for the error message); parse is told which.
 func (d *Dir) readFileOf(name string, magic [8]byte, versions []uint32, parse func(r *payloadReader, version uint32) error) error {
+	return d.readFileTail(name, magic, versions, parse, nil)
+}
+
+// readFileTail is readFileOf for a file that may go on after its payload
+// (the cache's appended records): tail, if not nil, is handed the file
+// after the payload and its size, once the payload checked out, and says
+// whether its version allows one. Without it, the file must end with the
+// payload.
+func (d *Dir) readFileTail(name string, magic [8]byte, versions []uint32, parse func(r *payloadReader, version uint32) error,
+	tail func(version uint32) func(f io.Reader, size int64) error) error {
 	path := filepath.Join(d.path, name)
 	f, err := os.Open(path)
 	if err != nil {
@@ -222,8 +236,16 @@ func (d *Dir) readFileOf(name string, magic [8]byte, versions []uint32, parse fu
 		return corrupt("not a storybot %s file", strings.TrimSpace(string(magic[:])))
 	case !slices.Contains(versions, h.version):
 		return corrupt("format version %d, this storybot reads version %d", h.version, versions[0])
-	case uint64(info.Size()-headerSize) != h.length:
-		return corrupt("truncated or extended: the header promises %d bytes of data, the file has %d", h.length, info.Size()-headerSize)
+	}
+	var rest func(f io.Reader, size int64) error
+	if tail != nil {
+		rest = tail(h.version)
+	}
+	switch have := uint64(info.Size() - headerSize); {
+	case rest == nil && have != h.length:
+		return corrupt("truncated or extended: the header promises %d bytes of data, the file has %d", h.length, have)
+	case rest != nil && have < h.length:
+		return corrupt("truncated: the header promises %d bytes of data, the file has %d", h.length, have)
 	}
 	hasher := sha256.New()
 	r := &payloadReader{r: bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, int64(h.length)), hasher), 1<<16), left: h.length}
@@ -242,6 +264,11 @@ func (d *Dir) readFileOf(name string, magic [8]byte, versions []uint32, parse fu
 		// The sum matched, so this file was written like this: a bug, or
 		// a future format with the same version. Either way, not trusted.
 		return corrupt("%v", parseErr)
+	}
+	if rest != nil {
+		if err := rest(bufio.NewReaderSize(f, 1<<16), info.Size()-headerSize-int64(h.length)); err != nil {
+			return corrupt("%v", err)
+		}
 	}
 	return nil
 }

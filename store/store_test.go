@@ -262,7 +262,14 @@ func TestDamageIsDetected(t *testing.T) {
 				}
 			}
 			c, err := d.LoadCache()
-			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), CacheFile) || c != nil {
+			if tc.name == "extended" {
+				// The cache file may go on after its payload (appended
+				// records): bytes that are no good record end it there,
+				// and the cache before them loads.
+				if err != nil || !reflect.DeepEqual(sorted(c), sorted(testCache(20, 16, "e"))) {
+					t.Errorf("LoadCache of a file with a stray byte after its payload: %v, want the saved cache", err)
+				}
+			} else if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), CacheFile) || c != nil {
 				t.Errorf("LoadCache: %v, want ErrCorrupt naming %s and %q", err, CacheFile, tc.want)
 			}
 			s, err := d.LoadStories()
