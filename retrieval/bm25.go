@@ -50,16 +50,7 @@ func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, 
 	var total float64
 	for d := range n {
 		buf = doc(d, buf[:0])
-		slices.Sort(buf)
-		for i := 0; i < len(buf); {
-			j := i + 1
-			for j < len(buf) && buf[j] == buf[i] {
-				j++
-			}
-			bags = append(bags, buf[i]<<8|uint32(min(j-i, 255)))
-			ix.df[buf[i]]++
-			i = j
-		}
+		bags = appendBag(bags, buf, ix.df)
 		bagEnd[d] = len(bags)
 		ix.docLen[d] = float32(len(buf))
 		total += float64(len(buf))
@@ -92,6 +83,22 @@ func newBM25(dict *termDict, n int, doc func(d int, buf []uint32) []uint32, k1, 
 	return ix
 }
 
+// appendBag appends a document's distinct terms, each term<<8 | tf (tf
+// capped at 255), to bags and counts them in df. It sorts terms.
+func appendBag(bags, terms, df []uint32) []uint32 {
+	slices.Sort(terms)
+	for i := 0; i < len(terms); {
+		j := i + 1
+		for j < len(terms) && terms[j] == terms[i] {
+			j++
+		}
+		bags = append(bags, terms[i]<<8|uint32(min(j-i, 255)))
+		df[terms[i]]++
+		i = j
+	}
+	return bags
+}
+
 // rebaseBM25 is newBM25 for a snapshot that shares most documents with
 // base's, at the cost of a pass over base's postings instead of sorting
 // every document's terms again: keep[d] is base document d's number in the
@@ -113,16 +120,7 @@ func rebaseBM25(base *bm25, keep []int32, n int, fresh []int, doc func(d int, bu
 	var buf []uint32
 	for i, d := range fresh {
 		buf = doc(d, buf[:0])
-		slices.Sort(buf)
-		for a := 0; a < len(buf); {
-			z := a + 1
-			for z < len(buf) && buf[z] == buf[a] {
-				z++
-			}
-			bags = append(bags, buf[a]<<8|uint32(min(z-a, 255)))
-			ix.df[buf[a]]++
-			a = z
-		}
+		bags = appendBag(bags, buf, ix.df)
 		bagEnd[i] = len(bags)
 		ix.docLen[d] = float32(len(buf))
 	}

@@ -512,28 +512,9 @@ func scaleAskSet(sents [][]string, count int) []string {
 // STORYBOT_HEAP_PROFILE=FILE writes the live heap's profile at the
 // measuring point: go tool pprof -sample_index=inuse_space -top FILE.
 func BenchmarkHeapPerChunk(b *testing.B) {
-	n := 20_000
-	if v := os.Getenv("STORYBOT_HEAP_STORIES"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			b.Fatalf("STORYBOT_HEAP_STORIES=%q: want a story count", v)
-		}
-	}
 	ctx := context.Background()
-	opts, err := app.RetrievalOptions(config.Default())
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool, err := newPooledEncoder(ctx, opts.Encoder, 512)
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts.Encoder = pool
-	folder := filepath.Join(b.TempDir(), "stories")
-	if err := os.Mkdir(folder, 0o750); err != nil {
-		b.Fatal(err)
-	}
-	writeStories(b, folder, n)
+	n := storyCount(b, "STORYBOT_HEAP_STORIES", 20_000, 1)
+	opts, folder := pooledArchive(ctx, b, n)
 	for b.Loop() {
 		base := liveHeap()
 		stories, err := knowledge.LoadDir(folder)
@@ -562,6 +543,41 @@ func BenchmarkHeapPerChunk(b *testing.B) {
 		b.ReportMetric(float64(text)/1024/float64(chunks), "text-KB/chunk")
 		runtime.KeepAlive(lib)
 	}
+}
+
+// storyCount is the story count in the environment variable env (at
+// least least), or def when env is unset.
+func storyCount(b *testing.B, env string, def, least int) int {
+	v := os.Getenv(env)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least {
+		b.Fatalf("%s=%q: want a story count of %d or more", env, v, least)
+	}
+	return n
+}
+
+// pooledArchive writes n synthetic stories to a folder and gives the
+// default options with the pooled encoder (pooledEncoder): the archive the
+// heap and reload benchmarks build, without the minutes of encoding.
+func pooledArchive(ctx context.Context, b *testing.B, n int) (retrieval.Options, string) {
+	opts, err := app.RetrievalOptions(config.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool, err := newPooledEncoder(ctx, opts.Encoder, 512)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts.Encoder = pool
+	folder := filepath.Join(b.TempDir(), "stories")
+	if err := os.Mkdir(folder, 0o750); err != nil {
+		b.Fatal(err)
+	}
+	writeStories(b, folder, n)
+	return opts, folder
 }
 
 // pooledEncoder answers with the sentence encoder's real vectors for a
@@ -622,28 +638,9 @@ func writeHeapProfile(b *testing.B, path string) {
 //
 //	nice go test ./retrieval -run XXX -bench 'BenchmarkReload$' -benchtime 20x
 func BenchmarkReload(b *testing.B) {
-	n := 3_000
-	if v := os.Getenv("STORYBOT_RELOAD_STORIES"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 2 {
-			b.Fatalf("STORYBOT_RELOAD_STORIES=%q: want a story count of 2 or more", v)
-		}
-	}
 	ctx := context.Background()
-	opts, err := app.RetrievalOptions(config.Default())
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool, err := newPooledEncoder(ctx, opts.Encoder, 512)
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts.Encoder = pool
-	folder := filepath.Join(b.TempDir(), "stories")
-	if err := os.Mkdir(folder, 0o750); err != nil {
-		b.Fatal(err)
-	}
-	writeStories(b, folder, n)
+	n := storyCount(b, "STORYBOT_RELOAD_STORIES", 3_000, 2)
+	opts, folder := pooledArchive(ctx, b, n)
 	stories, err := knowledge.LoadDir(folder)
 	if err != nil {
 		b.Fatal(err)

@@ -414,17 +414,24 @@ func (seg *segment) appendTerms(buf []uint32, i, j int) []uint32 {
 	b := seg.terms[seg.termOff[i]:seg.termOff[j]]
 	for k := 0; k < len(b); {
 		var v uint32
-		for shift := uint(0); ; shift += 7 {
-			c := b[k]
-			k++
-			v |= uint32(c&0x7f) << shift
-			if c < 0x80 {
-				break
-			}
-		}
+		v, k = termAt(b, k)
 		buf = append(buf, v)
 	}
 	return buf
+}
+
+// termAt decodes the uvarint term ID at b[k:] and returns it with the
+// offset after it; binary.Uvarint's 64-bit general case costs more here.
+func termAt(b []byte, k int) (uint32, int) {
+	var v uint32
+	for shift := uint(0); ; shift += 7 {
+		c := b[k]
+		k++
+		v |= uint32(c&0x7f) << shift
+		if c < 0x80 {
+			return v, k
+		}
+	}
 }
 
 // sentenceTermIDs appends sentence g's terms as IDs, in text order, to buf.
@@ -474,14 +481,7 @@ func (seg *segment) firstWith(id uint32, i, j int) int {
 	for k := int(seg.termOff[i]); k < len(b); {
 		at := k
 		var v uint32
-		for shift := uint(0); ; shift += 7 {
-			c := b[k]
-			k++
-			v |= uint32(c&0x7f) << shift
-			if c < 0x80 {
-				break
-			}
-		}
+		v, k = termAt(b, k)
 		if v == id {
 			// The sentence whose terms hold byte at.
 			n, _ := slices.BinarySearch(seg.termOff[i:j+1], uint32(at)+1)
