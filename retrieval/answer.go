@@ -380,17 +380,18 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 		cand.cue = hasAnswerCue(qi.kind, text, qi.lower)
 		f := &cand.features
 		f[fCoverage] = cand.coverage
-		f[fBigram] = bigrams(qi.terms, ix.sentenceTerms(g))
+		sentTerms := ix.sentenceTerms(g)
+		f[fBigram] = bigrams(qi.terms, sentTerms)
 		f[fCue] = b2f(cand.cue)
 		f[fRank] = 1 / float64(rank+1)
 		f[fChunkScore] = h.Score / hits[0].Score
-		f[fLength] = math.Log1p(float64(len(ix.sentenceTerms(g))))
+		f[fLength] = math.Log1p(float64(len(sentTerms)))
 		f[fNeighbor] = ix.neighborCoverage(qi, g)
 		f[fSemantic] = semantic[j]
 		if n := len(qi.allWords); n > 1 {
 			f[fPhrase] = float64(longestRun(qi.allWords, sentWords)) / float64(n)
 		}
-		f[fRarest] = b2f(contains(ix.sentenceTerms(g), qi.rarest))
+		f[fRarest] = b2f(contains(sentTerms, qi.rarest))
 		weights := &pickerWeights
 		if qi.enc != nil {
 			f[fEncoder] = ix.encoderCosine(g, qi.enc)

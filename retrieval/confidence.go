@@ -71,7 +71,8 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	f[cCue] = b2f(best.cue)
 	sentWords := toSetOf(words(text))
 	f[cNegation] = b2f(negationMismatch(qi.allWords, sentWords))
-	for _, t := range ix.sentenceTerms(g) {
+	sentTerms := ix.sentenceTerms(g)
+	for _, t := range sentTerms {
 		if qi.antonyms[t] && !contains(qi.terms, t) {
 			f[cNegation] = 1
 		}
@@ -92,7 +93,7 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 			f[cMissingNumber] = 1
 		}
 	}
-	if qi.total > 0 && qi.rarest != "" && !contains(ix.sentenceTerms(g), qi.rarest) {
+	if qi.total > 0 && qi.rarest != "" && !contains(sentTerms, qi.rarest) {
 		for i, t := range qi.terms {
 			if t == qi.rarest {
 				f[cMissingFocus] = qi.weights[i] / qi.total
@@ -107,7 +108,7 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 		top := ix.sentenceIDF("") // a term no sentence holds has the largest IDF
 		maxMissing := 0.0
 		for i, t := range qi.terms {
-			if !contains(ix.sentenceTerms(g), t) {
+			if !contains(sentTerms, t) {
 				maxMissing = max(maxMissing, qi.weights[i]/top)
 			}
 		}
