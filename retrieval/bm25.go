@@ -205,16 +205,24 @@ func (ix *bm25) each(t uint32, f func(doc int, tf uint32)) {
 	ps := ix.post[ix.start[t]:ix.start[t+1]]
 	doc := -1
 	for k := 0; k < len(ps); {
-		v, n := binary.Uvarint(ps[k:])
-		k += n
-		doc += int(v >> 2)
-		tf := uint32(v&3) + 1
-		if v&3 == 3 {
-			tf = uint32(ps[k])
-			k++
-		}
+		var gap int
+		var tf uint32
+		gap, tf, k = nextPosting(ps, k)
+		doc += gap
 		f(doc, tf)
 	}
+}
+
+// nextPosting decodes the posting at ps[k:] (see bm25): its document gap,
+// its tf, and the offset after it.
+func nextPosting(ps []byte, k int) (gap int, tf uint32, next int) {
+	v, k := termAt(ps, k) // a uvarint like a term ID; gaps < 2^24 fit
+	tf = v&3 + 1
+	if v&3 == 3 {
+		tf = uint32(ps[k])
+		k++
+	}
+	return int(v >> 2), tf, k
 }
 
 // postings are term t's encoded postings and how many there are; none for
@@ -255,21 +263,11 @@ func (ix *bm25) scoreAll(query []string, scores []float64) {
 		idf := bm25IDF(df, len(ix.docLen))
 		doc := -1
 		for k := 0; k < len(ps); {
-			var v uint64
-			for shift := uint(0); ; shift += 7 {
-				c := ps[k]
-				k++
-				v |= uint64(c&0x7f) << shift
-				if c < 0x80 {
-					break
-				}
-			}
-			doc += int(v >> 2)
-			tf := float64(v&3) + 1
-			if v&3 == 3 {
-				tf = float64(ps[k])
-				k++
-			}
+			var gap int
+			var n uint32
+			gap, n, k = nextPosting(ps, k)
+			doc += gap
+			tf := float64(n)
 			norm := ix.k1 * (1 - ix.b + ix.b*float64(ix.docLen[doc])/ix.avgLen)
 			scores[doc] += idf * tf * (ix.k1 + 1) / (tf + norm)
 		}

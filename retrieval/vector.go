@@ -25,6 +25,21 @@ var errNoEmbeddingFunc = errors.New("storybot computes embeddings before chromem
 
 func refuseToEmbed(context.Context, string) ([]float32, error) { return nil, errNoEmbeddingFunc }
 
+// accept checks document d's non-zero vector against the index: the first
+// sets the dimensions, and every one must have them and be finite.
+func (v *vectorIndex) accept(d int, vec []float32) error {
+	if v.dims == 0 {
+		v.dims = len(vec)
+	}
+	if len(vec) != v.dims {
+		return fmt.Errorf("vector %d has %d dimensions, want %d", d, len(vec), v.dims)
+	}
+	if !isFinite(vec) {
+		return fmt.Errorf("vector %d holds NaN or Inf", d)
+	}
+	return nil
+}
+
 // newVectorIndex adds vecs[i] as document i. Zero vectors carry no signal and
 // would turn into NaN when chromem normalises them, so they are left out.
 // The documents' embeddings are rows of the scan's block, already
@@ -44,14 +59,8 @@ func newVectorIndex(ctx context.Context, vecs [][]float32) (*vectorIndex, error)
 		if isZero(vec) {
 			continue
 		}
-		if v.dims == 0 {
-			v.dims = len(vec)
-		}
-		if len(vec) != v.dims {
-			return nil, fmt.Errorf("vector %d has %d dimensions, want %d", i, len(vec), v.dims)
-		}
-		if !isFinite(vec) {
-			return nil, fmt.Errorf("vector %d holds NaN or Inf", i)
+		if err := v.accept(i, vec); err != nil {
+			return nil, err
 		}
 		kept++
 	}
@@ -108,14 +117,8 @@ func rebaseVectorIndex(ctx context.Context, base *vectorIndex, keep []int32, n i
 		if isZero(vec) {
 			continue
 		}
-		if v.dims == 0 {
-			v.dims = len(vec)
-		}
-		if len(vec) != v.dims {
-			return nil, fmt.Errorf("vector %d has %d dimensions, want %d", d, len(vec), v.dims)
-		}
-		if !isFinite(vec) {
-			return nil, fmt.Errorf("vector %d holds NaN or Inf", d)
+		if err := v.accept(d, vec); err != nil {
+			return nil, err
 		}
 		freshVecs[i] = vec
 		added++
