@@ -4,6 +4,8 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // SQuAD 2.0's unanswerable questions are on the story's topic: they share
@@ -53,7 +55,33 @@ func (ix *Index) confidence(qi questionInfo, cands []candidate) float64 {
 	for i := range f {
 		z += f[i] * confidenceWeights[i]
 	}
+	for _, t := range confidenceTrees {
+		z += treeValue(t, &f)
+	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// confNode is a node of one of the boosted trees (confidence_trees.go)
+// that correct the logistic model where features interact: a split sends
+// a question whose feature is below threshold to left, the rest to right;
+// a leaf (feature -1) adds value to the margin.
+type confNode struct {
+	feature     int8
+	threshold   float64
+	left, right uint8
+	value       float64
+}
+
+func treeValue(tree []confNode, f *confFeatures) float64 {
+	n := 0
+	for tree[n].feature >= 0 {
+		if f[tree[n].feature] < tree[n].threshold {
+			n = int(tree[n].left)
+		} else {
+			n = int(tree[n].right)
+		}
+	}
+	return tree[n].value
 }
 
 func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
@@ -198,7 +226,8 @@ func (ix *Index) paragraphCoverage(qi questionInfo, g int) float64 {
 	return got / qi.total
 }
 
-var questionNumber = regexp.MustCompile(`\b[0-9][0-9,.]*\b`)
+// A number may be an ordinal or a decade: "the 10th century", "the 1990s".
+var questionNumber = regexp.MustCompile(`\b[0-9][0-9,.]*(?:st|nd|rd|th|s)?\b`)
 
 // questionNames are the question's capitalised words past its first, lower
 // case: what it names. Discord questions are often all lower case; then it
@@ -210,8 +239,23 @@ func questionNames(q string) []string {
 			out = append(out, lw)
 		}
 	}
+	// The first word is capitalised anyway, but a question that opens on
+	// a name ("Newton was instrumental in describing what?") names it.
+	if f := strings.Fields(q); len(f) > 0 {
+		w := strings.TrimFunc(f[0], func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		lw := strings.ToLower(w)
+		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) && !stopWords[lw] && !notNames[lw] && !questionOpeners[lw] {
+			out = append(out, lw)
+		}
+	}
 	return out
 }
+
+// questionOpeners begin questions without naming anything.
+var questionOpeners = toSet("name", "list", "give", "describe", "explain", "according", "along", "besides", "despite",
+	"apart", "aside", "approximately", "roughly", "about", "since", "upon", "following", "prior", "other", "whose",
+	"is", "are", "was", "were", "does", "do", "did", "has", "have", "had", "can", "could", "will", "would", "should",
+	"in", "on", "at", "by", "for", "from", "to", "with", "without", "after", "before", "during", "among", "within", "whom", "which", "what")
 
 func questionNumbers(q string) []string {
 	var out []string

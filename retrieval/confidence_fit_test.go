@@ -60,6 +60,23 @@ func TestFitConfidence(t *testing.T) {
 		r := confCrossValidate(cases, keep)
 		t.Logf("without %-14s AUC %.3f, answered %.1f%%, declined+hedged %.1f%%", confNames[drop], r.auc, r.answered, r.declined+r.hedged)
 	}
+	grid := []boostParams{}
+	for _, trees := range []int{100, 300} {
+		for _, depth := range []int{2, 4} {
+			grid = append(grid, boostParams{trees: trees, depth: depth, rate: 0.03, minHess: 50, lambda: 20})
+		}
+	}
+	if os.Getenv("STORYBOT_FIT_BOOST") == "" {
+		grid = grid[:0]
+	}
+	for _, p := range grid {
+		r := confCrossValidateWith(cases, func(train []confCase) func(confFeatures) float64 {
+			w := fitNewton(train, all, 1e-4)
+			trees := fitBoosted(train, w, all, p)
+			return func(f confFeatures) float64 { return boostedScore(f, w, trees) }
+		})
+		t.Logf("logistic + %v: AUC %.3f, answered %.1f%%, declined %.1f%% + hedged %.1f%% = %.1f%%", p, r.auc, r.answered, r.declined, r.hedged, r.declined+r.hedged)
+	}
 	w := fitNewton(cases, all, 1e-4)
 	th := answerThreshold(cases, func(f confFeatures) float64 { return logistic(f, w) }, 0.90)
 	var b strings.Builder
@@ -80,6 +97,14 @@ func confidenceData(t *testing.T, path string, opts Options) []confCase {
 	t.Helper()
 	d := readSquadV2(t, path)
 	ctx := context.Background()
+	var dump *os.File
+	if p := os.Getenv("STORYBOT_FIT_DUMP"); p != "" {
+		var err error
+		if dump, err = os.Create(p); err != nil {
+			t.Fatal(err)
+		}
+		defer dump.Close()
+	}
 	var out []confCase
 	for ai, a := range d.Data {
 		var contexts []string
@@ -98,6 +123,9 @@ func confidenceData(t *testing.T, path string, opts Options) []confCase {
 				}
 				c := confCase{f: ix.confFeatures(r.question, r.cands), answerable: !q.IsImpossible, article: ai}
 				c.topicOK = len(r.cands) > 0 && r.cands[0].answerability() >= r.threshold
+				if dump != nil && len(r.cands) > 0 {
+					json.NewEncoder(dump).Encode(map[string]any{"q": q.Question, "s": ix.sentenceText(r.cands[0].sentence), "ans": !q.IsImpossible, "p": logistic(c.f, confidenceWeights), "f": c.f, "gold": q.Answers, "plaus": q.Plausible})
+				}
 				out = append(out, c)
 			}
 		}
@@ -156,6 +184,14 @@ func confCrossValidateWith(cases []confCase, fit func([]confCase) func(confFeatu
 	return confCV{aucOf(pos, neg), 100 * float64(answered) / float64(nAns), 100 * float64(declined) / float64(nUn), 100 * float64(hedged) / float64(nUn)}
 }
 
+func boostedScore(f, w confFeatures, trees [][]confNode) float64 {
+	z := dot(f, w)
+	for _, t := range trees {
+		z += treeValue(t, &f)
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
 func logistic(f, w confFeatures) float64 {
 	z := 0.0
 	for i := range f {
@@ -208,6 +244,8 @@ type squadV2File struct {
 			QAs     []struct {
 				Question     string
 				IsImpossible bool `json:"is_impossible"`
+				Answers      []struct{ Text string } `json:"answers"`
+				Plausible    []struct{ Text string } `json:"plausible_answers"`
 			} `json:"qas"`
 		}
 	}

@@ -17,7 +17,15 @@ func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
 			sw = append(sw, w)
 		}
 	}
+	sent := toSetOf(words(ix.sentenceText(g)))
 	for _, w := range qi.allWords {
+		if o, ok := oppositeFunctionWords[w]; ok && !sent[w] {
+			for _, x := range o {
+				if sent[x] {
+					f[cAntonym] = 1
+				}
+			}
+		}
 		if stopWords[w] || contains(terms, stem(w)) {
 			continue
 		}
@@ -34,4 +42,16 @@ func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
 			}
 		}
 	}
+}
+
+// oppositeFunctionWords are opposites among the words that retrieval
+// drops as stop words, so WordNet is never asked about them: "what is
+// considered less fundamental" against "more fundamental".
+var oppositeFunctionWords = map[string][]string{
+	"more": {"less", "fewer"}, "less": {"more"}, "fewer": {"more"},
+	"most": {"least", "fewest"}, "least": {"most"}, "fewest": {"most"},
+	"before": {"after"}, "after": {"before"},
+	"above": {"below"}, "below": {"above"},
+	"over": {"under"}, "under": {"over"},
+	"first": {"last"}, "last": {"first"},
 }
