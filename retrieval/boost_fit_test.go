@@ -12,7 +12,7 @@ import (
 // many, how deep, how much each counts, and how many answerable and
 // unanswerable questions (in Hessian weight) a leaf must hold.
 type boostParams struct {
-	trees, depth int
+	trees, depth  int
 	rate, minHess float64
 	lambda        float64
 }

@@ -243,7 +243,7 @@ type squadV2File struct {
 			Context string
 			QAs     []struct {
 				Question     string
-				IsImpossible bool `json:"is_impossible"`
+				IsImpossible bool                    `json:"is_impossible"`
 				Answers      []struct{ Text string } `json:"answers"`
 				Plausible    []struct{ Text string } `json:"plausible_answers"`
 			} `json:"qas"`
