@@ -7,7 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,8 +36,24 @@ func TestFitConfidence(t *testing.T) {
 	}
 	cases := confidenceData(t, path, testOptions())
 	saveFitCache(t)
+	// STORYBOT_FIT_NATURAL=N adds the natural set's fit half, N times over.
+	var natural []confCase
+	if n, _ := strconv.Atoi(os.Getenv("STORYBOT_FIT_NATURAL")); n > 0 {
+		natural = naturalConfidenceData(t, "../testdata/natural-questions.json", filepath.Join("..", "..", "shared", "eval", "wikinews", "stories"), testOptions())
+		pos := 0
+		for _, c := range natural {
+			pos += b2i(c.answerable)
+		}
+		t.Logf("natural fit half: %d cases, %d right; weighted %d×", len(natural), pos, n)
+		for range n {
+			cases = append(cases, natural...)
+		}
+	}
 	var pos, neg []float64
 	for _, c := range cases {
+		if c.article < 0 {
+			continue
+		}
 		if c.answerable {
 			pos = append(pos, c.f[cAnswerability])
 		} else {
@@ -78,7 +96,7 @@ func TestFitConfidence(t *testing.T) {
 		t.Logf("logistic + %v: AUC %.3f, answered %.1f%%, declined %.1f%% + hedged %.1f%% = %.1f%%", p, r.auc, r.answered, r.declined, r.hedged, r.declined+r.hedged)
 	}
 	w := fitNewton(cases, all, 1e-4)
-	th := answerThreshold(cases, func(f confFeatures) float64 { return logistic(f, w) }, 0.90)
+	th := answerThreshold(squadOnly(cases), func(f confFeatures) float64 { return logistic(f, w) }, 0.90)
 	var b strings.Builder
 	for i, name := range confNames {
 		fmt.Fprintf(&b, "\n\tc%s: %.3f,", goName(name), w[i])
@@ -158,14 +176,14 @@ func confCrossValidateWith(cases []confCase, fit func([]confCase) func(confFeatu
 		for k := range folds {
 			var train, test []confCase
 			for _, c := range cases {
-				if fold[c.article]%folds == k {
+				if c.article >= 0 && fold[c.article]%folds == k {
 					test = append(test, c)
 				} else {
 					train = append(train, c)
 				}
 			}
 			score := fit(train)
-			th := answerThreshold(train, score, 0.90)
+			th := answerThreshold(squadOnly(train), score, 0.90)
 			for _, c := range test {
 				p := score(c.f)
 				if c.answerable {
@@ -190,6 +208,18 @@ func boostedScore(f, w confFeatures, trees [][]confNode) float64 {
 		z += treeValue(t, &f)
 	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// squadOnly drops the natural set's cases (article -1): the threshold is
+// chosen for SQuAD 2.0's share of answerable questions answered.
+func squadOnly(cases []confCase) []confCase {
+	var out []confCase
+	for _, c := range cases {
+		if c.article >= 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func logistic(f, w confFeatures) float64 {

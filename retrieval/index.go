@@ -84,10 +84,12 @@ const (
 	// sentence encoder's cosine added, at the same decline rate.
 	DefaultDeclineBelowEncoder = 0.715
 	DefaultVectorWeight        = 0.3
-	// DefaultAnswerAbove is TestFitConfidence's threshold: 90% of SQuAD
-	// 2.0's answerable questions reach it (confidence.go) at 0.377; 0.340 keeps
-	// "who favors strikes?" (confidence 0.354) answered on the built-in story.
-	DefaultAnswerAbove  = 0.340
+	// DefaultAnswerAbove was chosen on the natural set's fit half, story
+	// mode: the highest confidence (in steps of 0.02) that keeps the most
+	// answerable questions answered from the right sentence (70.2% from
+	// 0.30 to 0.36), so the one that hedges the most unanswerable ones
+	// there (69.4%). 90% of SQuAD 2.0's answerable questions reach 0.377.
+	DefaultAnswerAbove  = 0.360
 	DefaultQueryTimeout = 2 * time.Second
 )
 

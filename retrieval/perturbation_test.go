@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"storybot/knowledge"
@@ -30,6 +31,60 @@ func TestAntonymInflected(t *testing.T) {
 		}
 		if got := ix.confFeatures(r.question, r.cands)[cAntonym]; got != want {
 			t.Errorf("%q against %q: antonym feature %v, want %v", q, ix.sentenceText(r.cands[0].sentence), got, want)
+		}
+	}
+}
+
+// TestPerturbationMarks: the other edits SQuAD 2.0's writers make to a
+// sentence's own words, each marked against the sentence and left
+// unmarked when the question keeps the sentence's word.
+func TestPerturbationMarks(t *testing.T) {
+	ctx := context.Background()
+	body := "The conservation of momentum is usually considered more fundamental than the concept of a force.\n\n" +
+		"William invaded Scotland in the 11th century, riding as far as Abernethy.\n\n" +
+		"Galileo was instrumental in describing the characteristics of falling objects.\n\n" +
+		"The city council met on Monday."
+	ix, err := Build(ctx, []*knowledge.Story{story("physics", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q       string
+		feature int
+		want    float64
+	}{
+		{"what is considered less fundamental than the concept of a force", cAntonym, 1},
+		{"what is considered more fundamental than the concept of a force", cAntonym, 0},
+		{"who invaded Scotland in the 10th century", cMissingNumber, 1},
+		{"who invaded Scotland in the 11th century", cMissingNumber, 0},
+		{"Newton was instrumental in describing the characteristics of falling what?", cMissingName, 1},
+		{"Galileo was instrumental in describing the characteristics of falling what?", cMissingName, 0},
+	} {
+		r, err := ix.read(ctx, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.cands) == 0 {
+			t.Fatalf("%q: no candidates", c.q)
+		}
+		if got := ix.confFeatures(r.question, r.cands)[c.feature]; got != c.want {
+			t.Errorf("%q against %q: %s %v, want %v", c.q, ix.sentenceText(r.cands[0].sentence), confNames[c.feature], got, c.want)
+		}
+	}
+}
+
+// TestQuestionNamesOpener: a question's first word is a name only when it
+// is not one of the words questions open with.
+func TestQuestionNamesOpener(t *testing.T) {
+	for q, want := range map[string]string{
+		"Newton described what?":              "newton",
+		"Name the physicist who described it": "",
+		"What did Newton describe?":           "newton",
+		"According to Galileo, what falls?":   "galileo",
+	} {
+		got := strings.Join(questionNames(q), " ")
+		if got != want {
+			t.Errorf("questionNames(%q) = %q, want %q", q, got, want)
 		}
 	}
 }
