@@ -55,33 +55,7 @@ func (ix *Index) confidence(qi questionInfo, cands []candidate) float64 {
 	for i := range f {
 		z += f[i] * confidenceWeights[i]
 	}
-	for _, t := range confidenceTrees {
-		z += treeValue(t, &f)
-	}
 	return 1 / (1 + math.Exp(-z))
-}
-
-// confNode is a node of one of the boosted trees (confidence_trees.go)
-// that correct the logistic model where features interact: a split sends
-// a question whose feature is below threshold to left, the rest to right;
-// a leaf (feature -1) adds value to the margin.
-type confNode struct {
-	feature     int8
-	threshold   float64
-	left, right uint8
-	value       float64
-}
-
-func treeValue(tree []confNode, f *confFeatures) float64 {
-	n := 0
-	for tree[n].feature >= 0 {
-		if f[tree[n].feature] < tree[n].threshold {
-			n = int(tree[n].left)
-		} else {
-			n = int(tree[n].right)
-		}
-	}
-	return tree[n].value
 }
 
 func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
