@@ -45,8 +45,19 @@ func (ix *Index) givesQuantity(q string, c candidate) bool {
 	if howLong.MatchString(q) && !durationPattern.MatchString(ix.sentenceText(c.sentence)) {
 		return false
 	}
+	if howMuchMoney.MatchString(q) && !moneyPattern.MatchString(ix.sentenceText(c.sentence)) {
+		return false
+	}
 	return true
 }
+
+// "How much money has his campaign raised?" is not answered by "my ties
+// to the party date back to 1979": a sum of money needs a currency or a
+// scale word beside its number.
+var (
+	howMuchMoney = regexp.MustCompile(`(?i)\bhow much\b.*\b(money|cost|costs|costing|worth|price|paid|pay|pays|spend|spent|spends|raised|raise|earn|earned|earns|budget|funding|fund|funds|salary|fine|fined)\b|\bhow much\s+(?:money|cash|funding)\b`)
+	moneyPattern = regexp.MustCompile(`(?i)[$€£¥]|\b(dollars?|euros?|pounds?|yen|yuan|rupees?|cents?|pence|francs?|bn|billion|million|trillion|usd|eur|gbp)\b|[0-9](bn|m|k)\b`)
+)
 
 var (
 	howLong         = regexp.MustCompile(`(?i)\bhow long\b`)

@@ -143,3 +143,38 @@ func TestQuantityQuestionsWantAQuantity(t *testing.T) {
 		}
 	}
 }
+
+// "How much" about money wants a sum: a year or a count beside the
+// question's words is at most the closest the story comes.
+func TestHowMuchMoneyWantsASum(t *testing.T) {
+	body := "My ties to the Republican party date back to 1979, when I volunteered for his campaign in New Hampshire.\n\n" +
+		"The deal to merge the two retailers is worth $11.5bn, the companies said on Wednesday.\n\n" +
+		"The city council met on Monday to discuss the new library."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("money", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, wantAnswer := range map[string]bool{
+		"how much money did his campaign in new hampshire raise": false,
+		"how much is the deal to merge the retailers worth":      true,
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (a.Outcome == OutcomeAnswer) != wantAnswer {
+			t.Errorf("%q: %s %q, want answered %v", q, a.Outcome, a.Text, wantAnswer)
+		}
+	}
+	for q, want := range map[string]bool{
+		"how much money has his campaign raised": true,
+		"how much did the kit cost":              true,
+		"how much salary will he lose":           true,
+		"how much do they weigh":                 false,
+		"how many stores will it have":           false,
+	} {
+		if got := howMuchMoney.MatchString(q); got != want {
+			t.Errorf("howMuchMoney(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
