@@ -8,7 +8,8 @@ import "storybot/retrieval/wordnet"
 // upon"). To coverage an antonym is one missing term like any other.
 
 // perturbationFeatures sets cAntonym: sentence g holds a WordNet antonym of
-// a question word it lacks, or an inflection of one.
+// a question word it lacks, an inflection or a synonym of one, or the
+// opposite of a stop word the question holds.
 func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
 	terms := ix.sentenceTerms(g)
 	var sw []string
@@ -39,6 +40,18 @@ func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
 		for _, x := range sw {
 			if rel, ok := wordnet.Similar(w, x); ok && rel == wordnet.Antonym {
 				f[cAntonym] = 1
+			}
+		}
+		// Nor does WordNet oppose every synonym: "slowly" opposes
+		// "quickly", and the sentence says "rapidly"; "lose" opposes
+		// "win", and the sentence names the "winner".
+		if f[cAntonym] == 0 {
+			for _, a := range wordnet.Antonyms(w) {
+				for _, x := range sw {
+					if rel, ok := wordnet.Similar(a, x); ok && (rel == wordnet.Synonym || rel == wordnet.Derivation) {
+						f[cAntonym] = 1
+					}
+				}
 			}
 		}
 	}

@@ -43,6 +43,7 @@ func TestPerturbationMarks(t *testing.T) {
 	body := "The conservation of momentum is usually considered more fundamental than the concept of a force.\n\n" +
 		"William invaded Scotland in the 11th century, riding as far as Abernethy.\n\n" +
 		"Galileo was instrumental in describing the characteristics of falling objects.\n\n" +
+		"In an area of science where our understanding is rapidly changing, this has been raised as a shortcoming.\n\n" +
 		"The city council met on Monday."
 	ix, err := Build(ctx, []*knowledge.Story{story("physics", body)}, Options{})
 	if err != nil {
@@ -59,6 +60,11 @@ func TestPerturbationMarks(t *testing.T) {
 		{"who invaded Scotland in the 11th century", cMissingNumber, 0},
 		{"Newton was instrumental in describing the characteristics of falling what?", cMissingName, 1},
 		{"Galileo was instrumental in describing the characteristics of falling what?", cMissingName, 0},
+		// An opposite through a synonym: "slowly" opposes "quickly".
+		{"in what area of science is our understanding slowly changing", cAntonym, 1},
+		{"in what area of science is our understanding rapidly changing", cAntonym, 0},
+		// For a yes/no question the opposite is the answer, not a mismatch.
+		{"is our understanding of science slowly changing", cAntonym, 0},
 	} {
 		r, err := ix.read(ctx, c.q)
 		if err != nil {
