@@ -230,11 +230,10 @@ func questionNames(q string) []string {
 	return out
 }
 
-// questionOpeners begin questions without naming anything.
-var questionOpeners = toSet("name", "list", "give", "describe", "explain", "according", "along", "besides", "despite",
-	"apart", "aside", "approximately", "roughly", "about", "since", "upon", "following", "prior", "other", "whose",
-	"is", "are", "was", "were", "does", "do", "did", "has", "have", "had", "can", "could", "will", "would", "should",
-	"in", "on", "at", "by", "for", "from", "to", "with", "without", "after", "before", "during", "among", "within", "whom", "which", "what")
+// questionOpeners begin questions without naming anything (past the stop
+// words, which never name).
+var questionOpeners = toSet("list", "give", "describe", "explain", "along", "besides", "despite",
+	"apart", "aside", "approximately", "roughly", "since", "upon", "following", "prior", "without", "among", "within")
 
 func questionNumbers(q string) []string {
 	var out []string

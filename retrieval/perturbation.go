@@ -12,13 +12,14 @@ import "storybot/retrieval/wordnet"
 // opposite of a stop word the question holds.
 func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
 	terms := ix.sentenceTerms(g)
+	all := words(ix.sentenceText(g))
 	var sw []string
-	for _, w := range words(ix.sentenceText(g)) {
+	for _, w := range all {
 		if !stopWords[w] && !contains(qi.terms, stem(w)) {
 			sw = append(sw, w)
 		}
 	}
-	sent := toSetOf(words(ix.sentenceText(g)))
+	sent := toSetOf(all)
 	for _, w := range qi.allWords {
 		if o, ok := oppositeFunctionWords[w]; ok && !sent[w] {
 			for _, x := range o {
