@@ -121,7 +121,7 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	f[cScore] = best.score
 	f[cOther] = b2f(qi.kind == askOther)
 	f[cCovEncoder] = best.coverage * best.features[fEncoder]
-	ix.perturbationFeatures(&f, qi, g)
+	ix.perturbationFeatures(&f, qi, g, sentWords)
 	if qi.kind == askYesNo {
 		// The sentence that decides "is the White House united?" may well
 		// say "divided": for a yes/no question an opposite is an answer.

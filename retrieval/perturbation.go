@@ -10,16 +10,15 @@ import "storybot/retrieval/wordnet"
 // perturbationFeatures sets cAntonym: sentence g holds a WordNet antonym of
 // a question word it lacks, an inflection or a synonym of one, or the
 // opposite of a stop word the question holds.
-func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int) {
+// sent is the set of g's words, which confFeatures has already read.
+func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int, sent map[string]bool) {
 	terms := ix.sentenceTerms(g)
-	all := words(ix.sentenceText(g))
 	var sw []string
-	for _, w := range all {
+	for w := range sent {
 		if !stopWords[w] && !contains(qi.terms, stem(w)) {
 			sw = append(sw, w)
 		}
 	}
-	sent := toSetOf(all)
 	for _, w := range qi.allWords {
 		if o, ok := oppositeFunctionWords[w]; ok && !sent[w] {
 			for _, x := range o {
