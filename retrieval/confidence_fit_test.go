@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,11 +44,7 @@ func TestFitConfidence(t *testing.T) {
 	// STORYBOT_FIT_NATURAL=N adds the natural set's fit half, N times over.
 	var natural []confCase
 	if n, _ := strconv.Atoi(os.Getenv("STORYBOT_FIT_NATURAL")); n > 0 {
-		dir := filepath.Join("..", "..", "shared", "eval")
-		if d := os.Getenv("STORYBOT_EVAL_DATA"); d != "" {
-			dir = d
-		}
-		natural = naturalConfidenceData(t, "../testdata/natural-questions.json", filepath.Join(dir, "wikinews", "stories"), testOptions())
+		natural = naturalConfidenceData(t, "../testdata/natural-questions.json", naturalDir(), testOptions())
 		pos := 0
 		for _, c := range natural {
 			pos += b2i(c.answerable)
