@@ -5,13 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"storybot/retrieval"
 )
+
+// discordMarkup is what Discord's client writes into a question for a
+// mention, a channel, a custom emoji, a command or a timestamp ("<@123…>",
+// "<#…>", "<:wave:…>", "</ask:…>", "<t:1700000000:R>"), and the everyone
+// and here pings. None of it is a word a story could hold: "@storybot who
+// favors strikes?" asks "who favors strikes?".
+var discordMarkup = regexp.MustCompile(`<(?:@[!&]?\d+|#\d+|a?:\w+:\d+|/[\w -]+:\d+|t:-?\d+(?::[tTdDfFR])?)>|@(?:everyone|here)\b`)
+
+// withoutMarkup is the question without Discord's markup, its spaces
+// closed up.
+func withoutMarkup(q string) string {
+	if !strings.ContainsAny(q, "<@") {
+		return q
+	}
+	return strings.Join(strings.Fields(discordMarkup.ReplaceAllString(q, " ")), " ")
+}
 
 type askResult struct {
 	a   *retrieval.Answer
@@ -23,7 +41,7 @@ type askResult struct {
 // Discord's 3-second deadline is never missed however slow the embedder.
 func (c *call) ask(question string, private bool) {
 	start := time.Now()
-	q, err := retrieval.CleanQuestion(question)
+	q, err := retrieval.CleanQuestion(withoutMarkup(question))
 	if err != nil {
 		// The Err* values are written to be shown to the asker. Not counted
 		// as an error: the bot did nothing wrong.

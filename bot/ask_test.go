@@ -184,6 +184,38 @@ func TestQuotedEveryonePingsNobody(t *testing.T) {
 	}
 }
 
+// Discord's client writes a mention typed into the question as markup
+// ("<@123…>"), and people greet the bot or the channel before asking. The
+// markup is not read as words of the question, and the question shown back
+// holds none of it.
+func TestMentionsInTheQuestionAreNotRead(t *testing.T) {
+	t.Parallel()
+	lib := folderLibrary(t, writeStories(t), &countingEmbedder{})
+	e := start(t, bot.Config{Library: lib})
+
+	for _, q := range []string{
+		"<@123456789012345678> Who voted against the library plan? @everyone <:thinking:987654321098765432>",
+		"<@!123456789012345678> <@&234567890123456789> <#345678901234567890> Who voted against the library plan? </ask:456789012345678901> <t:1700000000:R> @here",
+	} {
+		p := e.ask(q, member)
+		m, _ := e.final(p)
+		emb := answerEmbed(t, m)
+		if !strings.Contains(emb.Description, "Elena Ortiz") {
+			t.Errorf("%q: description = %q", q, emb.Description)
+		}
+		if strings.Contains(emb.Title, "<") || strings.Contains(emb.Title, "@") || !strings.Contains(emb.Title, "Who voted against the library plan?") {
+			t.Errorf("%q: title = %q, want the question without the markup", q, emb.Title)
+		}
+	}
+
+	// Markup alone asks nothing.
+	p := e.ask("<@123456789012345678> <:wave:987654321098765432>", member)
+	_, cb := e.callback(p)
+	if cb.Type != 4 || cb.Data.Flags&int(discordgo.MessageFlagsEphemeral) == 0 || !strings.Contains(cb.Data.Content, retrieval.ErrEmptyQuestion.Error()) {
+		t.Errorf("markup alone: %+v", cb)
+	}
+}
+
 // "The story does not say" is an answer, not an error.
 func TestDeclineReadsAsAnAnswer(t *testing.T) {
 	t.Parallel()
