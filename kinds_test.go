@@ -24,6 +24,13 @@ func TestQuestionKinds(t *testing.T) {
 		{"summarise the article", "overview", "answer", "hinted at the use of military capabilities"},
 		{"TLDR", "overview", "answer", "hinted at the use of military capabilities"},
 		{"key points?", "overview", "answer", "hinted at the use of military capabilities"},
+		{"what does the article say", "overview", "answer", "hinted at the use of military capabilities"},
+		{"can you tell me about this story", "overview", "answer", "hinted at the use of military capabilities"},
+		{"tell me about it", "overview", "answer", "hinted at the use of military capabilities"},
+		{"tell me about the strikes", "factoid", "answer", "supports military strikes"},
+		{"what does the article say about gorka", "factoid", "answer", "Sebastian Gorka"},
+		{"anything on sheinbaum?", "factoid", "answer", "Claudia Sheinbaum"},
+		{"info on the cartels pls", "factoid", "answer", "Six Mexican cartels"},
 		{"who wrote this article", "meta", "answer", "Latin Times"},
 		{"what year was it published", "meta", "answer", "2025"},
 		{"What is Stephen Miller's job?", "role", "answer", "Deputy Chief of Staff for Policy Stephen Miller"},
@@ -67,6 +74,8 @@ func TestWholeStoryQuestionsPickTheStory(t *testing.T) {
 		{"tl;dr of the bees story", "bees", "Bees returned to the valley"},
 		{"summarize the cartel article", "latin-times-2025-cartel-strikes", "Stephen Miller hinted"},
 		{"who published the bee story", "bees", "Valley News"},
+		{"what does the bee story say", "bees", "Bees returned to the valley"},
+		{"tell me about the cartel story", "latin-times-2025-cartel-strikes", "Stephen Miller hinted"},
 	} {
 		a, err := ix.Ask(context.Background(), tt.q)
 		if err != nil || a.Outcome != "answer" || a.Citations[0].StoryID != tt.story || !strings.Contains(a.Citations[0].Quote, tt.first) {

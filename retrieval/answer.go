@@ -117,6 +117,12 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 		a.Took = time.Since(start)
 		return a, nil
 	}
+	// "Tell me about the strikes" is read as "the strikes": the frame's
+	// words ("tell", "story", "say") are in no sentence, and would count
+	// against every one.
+	if t := topicOf(q); t != "" {
+		q = t
+	}
 	r, err := ix.read(ctx, q)
 	if err != nil {
 		return nil, err

@@ -531,8 +531,10 @@ func TestBadInputGetsAClearReply(t *testing.T) {
 			t.Errorf("%q: %v, want ErrNoWords", q, err)
 		}
 	}
-	a, err := ix.Ask(context.Background(), "tl;dr of the bitcoin story")
-	if err != nil || a.Outcome != OutcomeNone || !strings.Contains(a.Text, `no story about "bitcoin"`) || !strings.Contains(a.Text, "White House divided") {
-		t.Errorf("a story not loaded: %v %+v", err, a)
+	for _, q := range []string{"tl;dr of the bitcoin story", "what does the bitcoin story say", "tell me about the bitcoin article"} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil || a.Outcome != OutcomeNone || !strings.Contains(a.Text, `no story about "bitcoin"`) || !strings.Contains(a.Text, "White House divided") {
+			t.Errorf("%q, a story not loaded: %v %+v", q, err, a)
+		}
 	}
 }

@@ -19,7 +19,17 @@ var (
 	// overviewAnywhere: words that ask for a summary wherever they are.
 	overviewAnywhere = regexp.MustCompile(`(?i)(\btl\s?;?\s?dr\b|\btldr\b|\bsummar(y|ies|i[sz]e|i[sz]ing)\b|\bsum (it |this |that )?up\b|\bgist\b|\b(main|key) (points?|ideas?|facts?|takeaways?)\b|\boverview\b|\brecap\b|\bin a nutshell\b|\bbrief me\b)`)
 	// overviewWhole: whole questions that ask what the story is about.
-	overviewWhole = regexp.MustCompile(`(?i)^\W*(so |ok |okay )?(what(?:'?s| is| was)|whats) (this|the|that|it)\b.*\babout\W*$|^\W*(so |ok |okay )?(what happened|what(?:'?s| is) (going on|happening)|whats (going on|happening))\b|^\W*(so )?(what'?s|whats|wht'?s|wats|what is) (up with|the deal with|new with|the (\S+ ){0,3}(story|news|article|piece|interview))\b.*$`)
+	overviewWhole = regexp.MustCompile(`(?i)^\W*(so |ok |okay )?(what(?:'?s| is| was)|whats) (this|the|that|it)\b.*\babout\W*$|^\W*(so |ok |okay )?(what happened|what(?:'?s| is) (going on|happening)|whats (going on|happening))\b|^\W*(so )?(what'?s|whats|wht'?s|wats|what is) (up with|the deal with|new with|the (\S+ ){0,3}(story|news|article|piece|interview))\b.*$` +
+		`|^\W*(so |ok |okay )?(what|wat|wht) (does|did) (this|the|that) (\S+ ){0,3}(story|news|article|piece|report|interview) (say|tell us|tell me|cover)\W*$` +
+		`|^\W*(so |ok |okay )?((can|could) you |pls |please )?(tell|fill|catch) (me|us) (in )?(up )?(about|on) ((this|the|that) (\S+ ){0,3}(story|news|article|piece|report|interview)|it|this|that)\W*(pls|please)?\W*$`)
+
+	// topicQuestion asks what the story says about something, in words no
+	// sentence holds: "tell me about the strikes", "what does the article
+	// say about Miller", "anything on Gorka?". What it asks is its topic.
+	topicQuestion = regexp.MustCompile(`(?i)^\W*(?:so |ok |okay )?(?:(?:can|could|would) you |pls |please )?` +
+		`(?:tell (?:me|us)(?: more)?|talk|what (?:does|did|do) (?:the|this|that|these|those) (?:\S+ ){0,2}(?:story|stories|article|articles|piece|report|news|interview) (?:say|tell us|tell me|mention|report)` +
+		`|what do (?:we|you) know|what(?:'?s| is) (?:there|known|said|reported)|(?:is there )?anything|what about|any (?:news|info|updates?)|more|info|details)` +
+		`\s+(?:about|on|regarding|re:?)\s+(.+?)(?:\W+(?:pls|please|plz|thanks|thx|ty))?\W*$`)
 	// metaQuestion: who wrote or published the story, when, where from.
 	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$)`)
 	// storyWords refer to the story itself: a meta question must name it
@@ -40,7 +50,8 @@ var frameWords = map[questionType]map[string]bool{
 // or meta question; the rest of its words point at a story.
 var (
 	overviewVocab = toSet("tl", "dr", "deal", "new", "with", "interview", "wht", "wats", "tldr", "summary", "summarize", "summarise", "summarizing", "sum", "up", "gist", "main", "key", "points", "point", "ideas", "idea",
-		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of")
+		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of",
+		"tell", "fill", "catch", "cover", "us", "can", "could", "you")
 	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "publication", "outlet", "byline",
 		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview")
 )
@@ -61,6 +72,15 @@ func pointerWords(q string, vocab map[string]bool) []string {
 		}
 	}
 	return out
+}
+
+// topicOf is the topic a topic question asks about, or "" for any other
+// question.
+func topicOf(q string) string {
+	if m := topicQuestion.FindStringSubmatch(q); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 func isOverview(q string) bool {
