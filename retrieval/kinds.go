@@ -17,9 +17,9 @@ import (
 
 var (
 	// overviewAnywhere: words that ask for a summary wherever they are.
-	overviewAnywhere = regexp.MustCompile(`(?i)(\btl\s?;?\s?dr\b|\btldr\b|\bsummar(y|ies|i[sz]e|i[sz]ing)\b|\bsum (it |this |that )?up\b|\bgist\b|\b(main|key) (points?|ideas?|facts?|takeaways?)\b|\boverview\b|\brecap\b|\bin a nutshell\b|\bbrief me\b)`)
+	overviewAnywhere = regexp.MustCompile(`(?i)(\btl\s?;?\s?dr\b|\btldr\b|\bsummar(y|ies|i[sz]e|i[sz]ing)\b|\bsum (it |this |that )?up\b|\bgist\b|\b(main|key) (points?|ideas?|facts?|takeaways?)\b|\boverview\b|\brecap\b|\bin a nutshell\b|\bbrief me\b|\beli5\b|\bexplain (it |this |that )?(to me )?like (i'?m|im|i am) (5|five)\b)`)
 	// overviewWhole: whole questions that ask what the story is about.
-	overviewWhole = regexp.MustCompile(`(?i)^\W*(so |ok |okay )?(what(?:'?s| is| was)|whats) (this|the|that|it)\b.*\babout\W*$|^\W*(so |ok |okay )?(what happened|what(?:'?s| is) (going on|happening)|whats (going on|happening))\b|^\W*(so )?(what'?s|whats|wht'?s|wats|what is) (up with|the deal with|new with|the (\S+ ){0,3}(story|news|article|piece|interview))\b.*$` +
+	overviewWhole = regexp.MustCompile(`(?i)^\W*(so |ok |okay )?(what(?:'?s| is| was)|whats) (this|the|that|it)\b.*\babout\W*$|^\W*(so |ok |okay )?(what happened|what(?:'?s| is) (going on|happening)|whats (going on|happening))\b|^\W*(so )?(what'?s|whats|wht'?s|wats|what is) (up with|the deal with|the big deal|new with|the (\S+ ){0,3}(story|news|article|piece|interview))\b.*$` +
 		`|^\W*(so |ok |okay )?(what|wat|wht) (does|did) (this|the|that) (\S+ ){0,3}(story|news|article|piece|report|interview) (say|tell us|tell me|cover)\W*$` +
 		`|^\W*(so |ok |okay )?((can|could) you |pls |please )?(tell|fill|catch) (me|us) (in )?(up )?(about|on) ((this|the|that) (\S+ ){0,3}(story|news|article|piece|report|interview)|it|this|that)\W*(pls|please)?\W*$`)
 
@@ -51,7 +51,7 @@ var frameWords = map[questionType]map[string]bool{
 var (
 	overviewVocab = toSet("tl", "dr", "deal", "new", "with", "interview", "wht", "wats", "tldr", "summary", "summarize", "summarise", "summarizing", "sum", "up", "gist", "main", "key", "points", "point", "ideas", "idea",
 		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of",
-		"tell", "fill", "catch", "cover", "us", "can", "could", "you")
+		"tell", "fill", "catch", "cover", "us", "can", "could", "you", "eli5", "explain", "like", "im", "am", "5", "five", "big")
 	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "publication", "outlet", "byline",
 		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview")
 )
@@ -501,4 +501,5 @@ func (ix *Index) looksForeign(q string) bool {
 }
 
 // englishQuestionWords are typed in questions but are not stop words.
-var englishQuestionWords = toSet("whats", "whos", "wheres", "hows", "pls", "plz", "tl", "dr", "tldr", "gist", "summary", "summarize")
+var englishQuestionWords = toSet("whats", "whos", "wheres", "hows", "pls", "plz", "tl", "dr", "tldr", "gist", "summary", "summarize",
+	"explain", "like", "im", "ive", "eli5", "describe", "tell", "show", "give", "know", "think", "please", "thanks", "ok", "okay", "lol")
