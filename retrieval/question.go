@@ -222,6 +222,9 @@ var chatWords = map[string]string{
 	"dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't", "wasnt": "wasn't",
 	"arent": "aren't", "werent": "weren't", "cant": "can't", "wont": "won't", "wouldnt": "wouldn't",
 	"couldnt": "couldn't", "shouldnt": "shouldn't", "hasnt": "hasn't", "havent": "haven't",
+	// Fillers ask nothing: "lol who is miller" asks "who is miller".
+	"lol": "", "lmao": "", "lmfao": "", "rofl": "", "haha": "", "hahaha": "", "hehe": "", "xd": "",
+	"tbh": "", "ngl": "", "smh": "", "omg": "", "bruh": "",
 }
 
 var questionToken = regexp.MustCompile(`[\p{L}\p{M}\p{N}]+`)
@@ -242,6 +245,13 @@ func (ix *Index) normalizeQuestion(q string) string {
 		lw := strings.ToLower(tok)
 		if long, ok := chatWords[lw]; ok {
 			return long
+		}
+		// Initials typed in capitals ("NYT"), or a word English does not
+		// have ("fto"): "far", "egg" and "cat" are words, not initials.
+		if tok == strings.ToUpper(tok) || known != nil && !known.Knows(lw) {
+			if long := ix.initialism(lw); long != "" {
+				return long
+			}
 		}
 		if tok != lw || utf8.RuneCountInString(lw) < minCorrected || stopWords[lw] || strings.ContainsFunc(lw, unicode.IsDigit) {
 			return tok
@@ -358,4 +368,83 @@ func editDistance(a, b []rune, limit int) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return min(prev[len(b)], limit+1)
+}
+
+// chatInitialisms are initials people type that stand for no story's
+// words: "lol" is not "leader of labs".
+var chatInitialisms = toSet("lol", "lmao", "wtf", "idk", "imo", "imho", "tbh", "ngl", "omg", "btw", "fyi", "afaik", "iirc", "smh", "irl", "asap", "tldr", "eli5", "pls", "plz", "thx", "rofl", "brb", "jk", "nvm", "ikr", "fwiw")
+
+// initialWords join the words of a name without an initial of their own:
+// "Department of Homeland Security" is DHS.
+var initialWords = toSet("of", "for", "and", "the", "on", "in", "&")
+
+// initialism is the phrase of the stories that an abbreviation typed in
+// the question stands for ("nyt" → "New York Times", "fto" → "foreign
+// terrorist organizations"), the most frequent one, or "" when the word is
+// a story term, a chat initialism, or stands for no phrase. It reads every
+// sentence, so it runs only for a 3–5 letter word no story holds.
+func (ix *Index) initialism(w string) string {
+	if len(w) < 3 || len(w) > 5 || stopWords[w] || chatInitialisms[w] || ix.sentencesWith(stem(w)) > 0 {
+		return ""
+	}
+	for _, r := range w {
+		if r < 'a' || r > 'z' {
+			return ""
+		}
+	}
+	count := map[string]int{}
+	best, bestN := "", 0
+	for g := range ix.nSents {
+		text := ix.sentenceText(g)
+		if !strings.ContainsAny(text, strings.ToUpper(w[:1])+w[:1]) {
+			continue
+		}
+		ws := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && r != '&' })
+		for i := range ws {
+			if phrase := initialsAt(ws, i, w); phrase != "" {
+				count[phrase]++
+				if n := count[phrase]; n > bestN {
+					best, bestN = phrase, n
+				}
+			}
+		}
+	}
+	// A name's initials are its own; a run of common words must recur to
+	// be read as what the initials stand for, not a chance spelling.
+	if bestN < 2 && !capitalised(best) {
+		return ""
+	}
+	return best
+}
+
+// capitalised: every word of the phrase but its joining words starts in
+// upper case.
+func capitalised(phrase string) bool {
+	for _, w := range strings.Fields(phrase) {
+		if r, _ := utf8.DecodeRuneInString(w); !initialWords[strings.ToLower(w)] && !unicode.IsUpper(r) {
+			return false
+		}
+	}
+	return phrase != ""
+}
+
+// initialsAt is the phrase of ws from i whose words' initials spell w,
+// joining words aside, or "".
+func initialsAt(ws []string, i int, w string) string {
+	k, j := 0, i
+	for j < len(ws) && k < len(w) {
+		lw := strings.ToLower(ws[j])
+		switch {
+		case k > 0 && initialWords[lw]:
+		case lw[0] == w[k] && !stopWords[lw]:
+			k++
+		default:
+			return ""
+		}
+		j++
+	}
+	if k < len(w) {
+		return ""
+	}
+	return strings.Join(ws[i:j], " ")
 }

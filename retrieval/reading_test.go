@@ -51,6 +51,27 @@ func TestNormalizeQuestion(t *testing.T) {
 			t.Errorf("normalizeQuestion(%q) = %q, want %q", tt.q, got, tt.want)
 		}
 	}
+	// Initials stand for the story's words; chat's stand for none.
+	body2 := body + "\n\nAs reported by The New York Times, the Department of Homeland Security named six foreign terrorist organizations at First Avenue Rail. Cartels are foreign terrorist organizations, it said; a big old rival was not."
+	initials, err := Build(context.Background(), []*knowledge.Story{story("court", body2)}, Options{Embedder: fitEmbedder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ q, want string }{
+		{"what did NYT report", "what did New York Times report"},
+		{"what is an FTO", "what is an foreign terrorist organizations"},
+		{"what is an fto", "what is an foreign terrorist organizations"}, // no English word
+		{"who runs the DHS", "who runs the Department of Homeland Security"},
+		{"is it far", "is it far"},                   // a word, not F… A… R…
+		{"what is FAR", "what is First Avenue Rail"}, // a name: once is enough
+		{"what is BOR", "what is BOR"},               // "big old rival": common words, once
+		{"lol what did the court uphold", " what did the court uphold"},
+		{"what is an xyz", "what is an xyz"},
+	} {
+		if got := initials.normalizeQuestion(tt.q); got != tt.want {
+			t.Errorf("normalizeQuestion(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
 	// With a commoner word one edit away, the accented name still wins.
 	licence := story("licence", "The licence was renewed. A license costs less. Each license lasts a year.")
 	both, err := Build(context.Background(), []*knowledge.Story{story("court", body), licence}, Options{Embedder: fitEmbedder})
