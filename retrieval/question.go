@@ -374,6 +374,9 @@ func editDistance(a, b []rune, limit int) int {
 // words: "lol" is not "leader of labs".
 var chatInitialisms = toSet("lol", "lmao", "wtf", "idk", "imo", "imho", "tbh", "ngl", "omg", "btw", "fyi", "afaik", "iirc", "smh", "irl", "asap", "tldr", "eli5", "pls", "plz", "thx", "rofl", "brb", "jk", "nvm", "ikr", "fwiw")
 
+// maxInitialismSentences bounds the scan to about 50 ms.
+const maxInitialismSentences = 50_000
+
 // initialWords join the words of a name without an initial of their own:
 // "Department of Homeland Security" is DHS.
 var initialWords = toSet("of", "for", "and", "the", "on", "in", "&")
@@ -382,9 +385,10 @@ var initialWords = toSet("of", "for", "and", "the", "on", "in", "&")
 // the question stands for ("nyt" → "New York Times", "fto" → "foreign
 // terrorist organizations"), the most frequent one, or "" when the word is
 // a story term, a chat initialism, or stands for no phrase. It reads every
-// sentence, so it runs only for a 3–5 letter word no story holds.
+// sentence (about 1 µs each), so it runs only for a 3–5 letter word no
+// story holds, and not past maxInitialismSentences.
 func (ix *Index) initialism(w string) string {
-	if len(w) < 3 || len(w) > 5 || stopWords[w] || chatInitialisms[w] || ix.sentencesWith(stem(w)) > 0 {
+	if len(w) < 3 || len(w) > 5 || stopWords[w] || chatInitialisms[w] || ix.nSents > maxInitialismSentences || ix.sentencesWith(stem(w)) > 0 {
 		return ""
 	}
 	for _, r := range w {
@@ -394,19 +398,24 @@ func (ix *Index) initialism(w string) string {
 	}
 	count := map[string]int{}
 	best, bestN := "", 0
+	first := rune(w[0])
 	for g := range ix.nSents {
 		text := ix.sentenceText(g)
-		if !strings.ContainsAny(text, strings.ToUpper(w[:1])+w[:1]) {
-			continue
-		}
-		ws := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && r != '&' })
-		for i := range ws {
-			if phrase := initialsAt(ws, i, w); phrase != "" {
-				count[phrase]++
-				if n := count[phrase]; n > bestN {
-					best, bestN = phrase, n
+		for i := 0; i < len(text); {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if !inInitialWord(r) {
+				i += size
+				continue
+			}
+			if unicode.ToLower(r) == first {
+				if phrase := initialsAt(text[i:], w); phrase != "" {
+					count[phrase]++
+					if n := count[phrase]; n > bestN {
+						best, bestN = phrase, n
+					}
 				}
 			}
+			i += wordEnd(text[i:])
 		}
 	}
 	// A name's initials are its own; a run of common words must recur to
@@ -428,23 +437,42 @@ func capitalised(phrase string) bool {
 	return phrase != ""
 }
 
-// initialsAt is the phrase of ws from i whose words' initials spell w,
+func inInitialWord(r rune) bool { return unicode.IsLetter(r) || r == '&' }
+
+// wordEnd is the length of the word s starts with.
+func wordEnd(s string) int {
+	for i, r := range s {
+		if !inInitialWord(r) {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// initialsAt is the phrase s starts with whose words' initials spell w,
 // joining words aside, or "".
-func initialsAt(ws []string, i int, w string) string {
-	k, j := 0, i
-	for j < len(ws) && k < len(w) {
-		lw := strings.ToLower(ws[j])
+func initialsAt(s, w string) string {
+	k, end := 0, 0
+	for i := 0; i < len(s) && k < len(w); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !inInitialWord(r) {
+			i += size
+			continue
+		}
+		n := wordEnd(s[i:])
+		lw := strings.ToLower(s[i : i+n])
 		switch {
 		case k > 0 && initialWords[lw]:
-		case lw[0] == w[k] && !stopWords[lw]:
+		case unicode.ToLower(r) == rune(w[k]) && !stopWords[lw]:
 			k++
+			end = i + n
 		default:
 			return ""
 		}
-		j++
+		i += n
 	}
 	if k < len(w) {
 		return ""
 	}
-	return strings.Join(ws[i:j], " ")
+	return s[:end]
 }
