@@ -34,6 +34,10 @@ func TestQuestionKinds(t *testing.T) {
 		{"what does the article say about gorka", "factoid", "answer", "Sebastian Gorka"},
 		{"anything on sheinbaum?", "factoid", "answer", "Claudia Sheinbaum"},
 		{"info on the cartels pls", "factoid", "answer", "Six Mexican cartels"},
+		{"what's the deal with gorka", "factoid", "answer", "Sebastian Gorka"},
+		{"what's miller's deal", "factoid", "answer", "Miller"},
+		{"whats new with the cartels", "overview", "answer", "hinted at the use of military capabilities"},
+		{"where does sheinbaum stand on an invasion", "stance", "answer", "would never tolerate"},
 		{"who wrote this article", "meta", "answer", "Latin Times"},
 		{"what year was it published", "meta", "answer", "2025"},
 		{"What is Stephen Miller's job?", "role", "answer", "Deputy Chief of Staff for Policy Stephen Miller"},
@@ -78,6 +82,7 @@ func TestWholeStoryQuestionsPickTheStory(t *testing.T) {
 		{"summarize the cartel article", "latin-times-2025-cartel-strikes", "Stephen Miller hinted"},
 		{"who published the bee story", "bees", "Valley News"},
 		{"what does the bee story say", "bees", "Bees returned to the valley"},
+		{"what's new with the bees", "bees", "Bees returned to the valley"},
 		{"tell me about the cartel story", "latin-times-2025-cartel-strikes", "Stephen Miller hinted"},
 	} {
 		a, err := ix.Ask(context.Background(), tt.q)

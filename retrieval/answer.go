@@ -112,7 +112,11 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	if ix.looksForeign(q) {
 		return &Answer{Question: asked, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
 	}
-	if a := ix.wholeStoryAnswer(ctx, q, kindOf(q)); a != nil {
+	kind := kindOf(q)
+	if kind == askOverview && ix.namesNoTitle(withTopic(q)) {
+		kind = askOther // "what's up with Gorka" asks about Gorka
+	}
+	if a := ix.wholeStoryAnswer(ctx, q, kind); a != nil {
 		a.Question = asked
 		a.Took = time.Since(start)
 		return a, nil

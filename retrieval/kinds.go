@@ -30,6 +30,12 @@ var (
 		`(?:tell (?:me|us)(?: more)?|talk|what (?:does|did|do) (?:the|this|that|these|those) (?:\S+ ){0,2}(?:story|stories|article|articles|piece|report|news|interview) (?:say|tell us|tell me|mention|report)` +
 		`|what do (?:we|you) know|what(?:'?s| is) (?:there|known|said|reported)|(?:is there )?anything|what about|any (?:news|info|updates?)|more|info|details)` +
 		`\s+(?:about|on|regarding|re:?)\s+(.+?)(?:\W+(?:pls|please|plz|thanks|thx|ty))?\W*$`)
+
+	// topicWith: "what's up with Gorka", "what's Gorka's deal". It asks
+	// for an overview when what it names is a story's title, and is a
+	// topic question otherwise.
+	topicWith = regexp.MustCompile(`(?i)^\W*(?:so |ok |okay )?(?:what'?s|whats|wats|what is) (?:(?:up|new|going on|happening) with|the (?:big )?deal with|the story with) (.+?)\W*$` +
+		`|^\W*(?:so |ok |okay )?(?:what'?s|whats|wats|what is) (.+?)(?:'s|’s) deal\W*$`)
 	// metaQuestion: who wrote or published the story, when, where from.
 	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$)`)
 	// storyWords refer to the story itself: a meta question must name it
@@ -42,7 +48,7 @@ var (
 // coverage, so a sentence is not marked down for lacking "position".
 var frameWords = map[questionType]map[string]bool{
 	askRole:   toSet("job", "title", "position", "role", "hold", "holds", "work", "works", "do", "does", "post", "rank", "play", "plays", "occupation", "who", "whos", "s"),
-	askStance: toSet("think", "thinks", "feel", "feels", "say", "says", "said", "stance", "position", "opinion", "view", "views", "take", "respond", "responded", "react", "reacted", "want", "wants", "tell", "told", "believe", "believes", "for", "against", "whats"),
+	askStance: toSet("think", "thinks", "feel", "feels", "say", "says", "said", "stance", "position", "opinion", "view", "views", "take", "respond", "responded", "react", "reacted", "want", "wants", "tell", "told", "believe", "believes", "for", "against", "whats", "stand", "pro", "anti"),
 	askYesNo:  toSet("really", "actually", "true"),
 }
 
@@ -80,7 +86,36 @@ func topicOf(q string) string {
 	if m := topicQuestion.FindStringSubmatch(q); m != nil {
 		return m[1]
 	}
+	return withTopic(q)
+}
+
+// withTopic is what a topicWith question names, or "".
+func withTopic(q string) string {
+	if m := topicWith.FindStringSubmatch(q); m != nil {
+		return m[1] + m[2]
+	}
 	return ""
+}
+
+// namesNoTitle reports whether topic names something, and nothing that a
+// story's title holds: "Gorka", not "the cartels" or "the story".
+func (ix *Index) namesNoTitle(topic string) bool {
+	named := false
+	for _, w := range words(topic) {
+		if stopWords[w] || storyWords[w] {
+			continue
+		}
+		named = true
+		t := stem(w)
+		for _, st := range ix.stories {
+			for _, tw := range words(st.Title) {
+				if stem(tw) == t {
+					return false
+				}
+			}
+		}
+	}
+	return named
 }
 
 func isOverview(q string) bool {
@@ -105,7 +140,7 @@ func isMeta(q string) bool {
 
 var (
 	roleQuestion   = regexp.MustCompile(`(?i)^\W*(who(?:'?s| is| was|s)|whos) [\p{L}'’.\- ]+?\W*$|\b(job|title|position|role|post|occupation|rank)\b.*\b(of|does|did|has|hold|holds|have|play|plays)\b|\b\w+(?:'?s|s’) (job|title|position|role|occupation)\b|\bwhat (position|role|job|title|post)\b|\bwhat does [\p{L}'’.\- ]+ do\W*$`)
-	stanceQuestion = regexp.MustCompile(`(?i)\b(what (does|did|do|is|was|has|have) [\p{L}'’.\- ]+ (think|thinks|say|said|want|wants|feel|believe|tell|told|argue|claim|propose|suggest|make of|stand)|who (supports?|favou?rs?|backs?|opposes?|wants?|is (for|against)|are (for|against)|advocates?|pushe?s? for|criticiz|criticis|calls? for|argues?)|how (has|have|did|does|do|is|was) [\p{L}'’.\- ]+ (respond|react|reply|replied|feel|view|see)|(for or against|in favou?r of)|\b(stance|opinion|position|view|views|take|thoughts?) (on|of|about|regarding)|what(?:'?s| is|s) [\p{L}'’.\- ]+(?:'?s|s’) (stance|position|view|take|opinion|response|reaction)|what did [\p{L}'’.\- ]+ (tell|say))`)
+	stanceQuestion = regexp.MustCompile(`(?i)\b(what (does|did|do|is|was|has|have) [\p{L}'’.\- ]+ (think|thinks|say|said|want|wants|feel|believe|tell|told|argue|claim|propose|suggest|make of|stand)|who (supports?|favou?rs?|backs?|opposes?|wants?|is (for|against)|are (for|against)|advocates?|pushe?s? for|criticiz|criticis|calls? for|argues?)|how (has|have|did|does|do|is|was) [\p{L}'’.\- ]+ (respond|react|reply|replied|feel|view|see)|(for or against|in favou?r of)|\b(stance|opinion|position|view|views|take|thoughts?) (on|of|about|regarding)|what(?:'?s| is|s) [\p{L}'’.\- ]+(?:'?s|s’) (stance|position|view|take|opinion|response|reaction)|what did [\p{L}'’.\- ]+ (tell|say)|where (does|do|did|is|are) [\p{L}'’.\- ]+ stand\b|^\W*(is|are|was|were) [\p{L}'’.\- ]+ (pro|anti)\s+\p{L})`)
 	yesNoQuestion  = regexp.MustCompile(`(?i)^\W*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|shall|may|might|must|isn'?t|aren'?t|doesn'?t|didn'?t|won'?t|can'?t)\b`)
 	reasonQuestion = regexp.MustCompile(`(?i)\b(why|what reason|for what purpose|how come|what (could|would|might|will) (\w+ ){0,6}(put at risk|risk|threaten|happen|mean|cause|lead to|result)|what happens if|what would happen|what (are|were|is) the (consequences?|effects?|impacts?|risks?|results?|reasons?)|what (caused|led to|prompted|triggered|made|started|sparked|set off))\b`)
 	// relationQuestion: "who's IE's main competitor", "who is behind
