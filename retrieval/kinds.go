@@ -37,7 +37,7 @@ var (
 	topicWith = regexp.MustCompile(`(?i)^\W*(?:so |ok |okay )?(?:what'?s|whats|wats|what is) (?:(?:up|new|going on|happening) with|the (?:big )?deal with|the story with) (.+?)\W*$` +
 		`|^\W*(?:so |ok |okay )?(?:what'?s|whats|wats|what is) (.+?)(?:'s|’s) deal\W*$`)
 	// metaQuestion: who wrote or published the story, when, where from.
-	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$)`)
+	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$|\b(link|url)\W*(pls|please|plz)?\W*$|(what'?s|whats|what is) the (link|url)( to (it|this|that|the (story|article)))?\W*$|(got|have|is there) a (link|url|date)( to (it|this|that|the (story|article)))?\W*$|how old is (this|the|that|it)\b)`)
 	// storyWords refer to the story itself: a meta question must name it
 	// ("who published this article") unless it is a few words long.
 	storyWords = toSet("this", "it", "article", "story", "piece", "post", "one", "news", "link", "source", "interview")
@@ -59,7 +59,8 @@ var (
 		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of",
 		"tell", "fill", "catch", "cover", "us", "can", "could", "you", "eli5", "explain", "like", "im", "am", "5", "five", "big")
 	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "publication", "outlet", "byline",
-		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview")
+		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview",
+		"link", "url", "pls", "please", "plz", "got", "old")
 )
 
 // maxPointerWords bounds the words a whole-story question may spend naming
@@ -118,8 +119,12 @@ func (ix *Index) namesNoTitle(topic string) bool {
 	return named
 }
 
+// linkWord: "what's the link to the article" asks for the story's
+// address, not what it says.
+var linkWord = regexp.MustCompile(`(?i)\b(link|url)\b`)
+
 func isOverview(q string) bool {
-	return (overviewAnywhere.MatchString(q) || overviewWhole.MatchString(q)) && len(pointerWords(q, overviewVocab)) <= maxPointerWords
+	return !linkWord.MatchString(q) && (overviewAnywhere.MatchString(q) || overviewWhole.MatchString(q)) && len(pointerWords(q, overviewVocab)) <= maxPointerWords
 }
 
 func isMeta(q string) bool {
