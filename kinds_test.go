@@ -87,6 +87,7 @@ func TestWholeStoryQuestionsPickTheStory(t *testing.T) {
 		{"who published the bee story", "bees", "Valley News"},
 		{"what does the bee story say", "bees", "Bees returned to the valley"},
 		{"what's new with the bees", "bees", "Bees returned to the valley"},
+		{"link to the bee story", "bees", "Valley News"},
 		{"tell me about the cartel story", "latin-times-2025-cartel-strikes", "Stephen Miller hinted"},
 	} {
 		a, err := ix.Ask(context.Background(), tt.q)

@@ -600,7 +600,9 @@ func (ix *Index) pickSupporting(qi questionInfo, cands []candidate, threshold fl
 	for len(picked) < 1+maxSupporting {
 		bestMMR, bestI := -1.0, -1
 		for i, c := range cands {
-			if used[c.sentence] {
+			// A caption, a fragment or the interviewer's question supports
+			// nothing: it repeats the question's name and states nothing.
+			if used[c.sentence] || !c.stated {
 				continue
 			}
 			rel := c.score / best.score

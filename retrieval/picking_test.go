@@ -73,6 +73,30 @@ func TestCaptionIsNotQuotedFirst(t *testing.T) {
 	}
 }
 
+// TestCaptionIsNotQuotedInSupport: nor is it quoted after the answer; a
+// name alone under a picture says nothing about the name.
+func TestCaptionIsNotQuotedInSupport(t *testing.T) {
+	body := "Preston, Australia On Saturday, Wikinews interviewed Tina McKenzie, a former member of the national wheelchair basketball team.\n\n" +
+		"Tina McKenzie.\n\nMcKenzie played at the 2012 Summer Paralympics in London.\n\n" +
+		"Tina McKenzie (left) with the team in 2009.\n\nThe team won a silver medal in 2000."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("mckenzie", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "who is tina mckenzie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "former member") {
+		t.Fatalf("first quote %q, want the one giving her role", a.Text)
+	}
+	for _, c := range a.Citations[1:] {
+		if c.Quote == "Tina McKenzie." || strings.Contains(c.Quote, "(left)") {
+			t.Errorf("a caption quoted in support: %q", a.Text)
+		}
+	}
+}
+
 // TestRankLinksFindTheParaphrase: WordNet's synonyms, through a word's base
 // form, rank "began on August 10" above "had started to broadcast" for
 // "when did … start", without counting in coverage, which the decline
