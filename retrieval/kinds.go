@@ -324,12 +324,16 @@ func (ix *Index) leadSentence(story int) int {
 		first, _ := utf8.DecodeRuneInString(strings.TrimLeft(text, "\"“'‘("))
 		last, _ := utf8.DecodeLastRuneInString(text)
 		// An interview's first question is not its lead: the answer is.
-		if len(words(text)) >= 10 && (unicode.IsUpper(first) || unicode.IsDigit(first)) && strings.ContainsRune(".!\"”'’", last) && !interrogative(text) && !strings.Contains(text, "Image:") {
+		if len(words(text)) >= 10 && (unicode.IsUpper(first) || unicode.IsDigit(first)) && strings.ContainsRune(".!\"”'’", last) && !interrogative(text) && !strings.Contains(text, "Image:") && !aboutItself.MatchString(text) {
 			return g
 		}
 	}
 	return base
 }
+
+// aboutItself is a notice about the article, not news: "This exclusive
+// interview features first-hand journalism by a Wikinews reporter."
+var aboutItself = regexp.MustCompile(`(?i)^\W*this (exclusive |original )?(interview|article|story|report|piece|page) (features|contains|was (first |originally )?(published|written|updated)|has been updated|is based on)\b`)
 
 // overviewWindow is how many sentences past the lead an overview draws on:
 // chosen on the odd lines of wikinews/summaries.jsonl (ROUGE-1/2/L with

@@ -223,3 +223,28 @@ func TestHolderNamedWithoutAccents(t *testing.T) {
 		t.Errorf("holder %q not found through the title %q", holder, st.Title)
 	}
 }
+
+// TestLeadIsNotANoticeAboutTheArticle: "This exclusive interview features
+// first-hand journalism" is about the page, not the news, and is not the
+// overview's lead.
+func TestLeadIsNotANoticeAboutTheArticle(t *testing.T) {
+	body := "This exclusive interview features first-hand journalism by a Wikinews reporter.\n\n" +
+		"The satirical newspaper writes its headlines before its stories, its editor told Wikinews on Monday in New York.\n\n" +
+		"Its writers pitch about six hundred headline ideas every week, and a dozen are kept."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("onion", body)}, Options{Embedder: fitEmbedder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "tl;dr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "writes its headlines before its stories") {
+		t.Errorf("overview %q, want the news first", a.Text)
+	}
+	for _, c := range a.Citations {
+		if strings.HasPrefix(c.Quote, "This exclusive interview") {
+			t.Errorf("overview quotes the notice: %q", a.Text)
+		}
+	}
+}
