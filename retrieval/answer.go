@@ -109,6 +109,15 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	}
 	asked := q
 	q = ix.normalizeQuestion(q)
+	if parts := splitQuestion(q); len(parts) > 1 {
+		return ix.askParts(ctx, asked, parts, start)
+	}
+	return ix.answerOne(ctx, asked, q, start)
+}
+
+// answerOne answers q, one question read as Ask reads it; asked is what was
+// typed, which the answer repeats.
+func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time) (*Answer, error) {
 	if ix.looksForeign(q) {
 		return &Answer{Question: asked, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
 	}

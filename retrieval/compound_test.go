@@ -1,0 +1,79 @@
+package retrieval
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSplitQuestion(t *testing.T) {
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"who is sebastian gorka and what does he want", []string{"who is sebastian gorka", "what does sebastian gorka want"}},
+		{"who is miller and what is his job", []string{"who is miller", "what is miller's job"}},
+		{"when were the cartels designated? why?", []string{"when were the cartels designated", "why cartels designated"}},
+		{"who favors strikes? who is against them?", []string{"who favors strikes", "who is against strikes?"}},
+		// One question: the first part names nothing, or does not ask.
+		{"who is for and who is against the strikes", []string{"who is for and who is against the strikes"}},
+		{"Southern Californian communities are large, spread-out, and what other characteristic?", []string{"Southern Californian communities are large, spread-out, and what other characteristic?"}},
+		{"who favors strikes?", []string{"who favors strikes?"}},
+		{"what is the difference between miller and gorka", []string{"what is the difference between miller and gorka"}},
+		// More parts than one answer should carry.
+		{"who is miller? who is gorka? who is sheinbaum? who is trump?", []string{"who is miller? who is gorka? who is sheinbaum? who is trump?"}},
+	}
+	for _, tt := range tests {
+		if got := splitQuestion(tt.q); !slices.Equal(got, tt.want) {
+			t.Errorf("splitQuestion(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
+// TestTwoQuestionsAtOnce: each part is answered from its own sentences,
+// numbered in turn and quoted once; a part the story does not answer makes
+// the whole answer hedged, and none answered declines it.
+func TestTwoQuestionsAtOnce(t *testing.T) {
+	ix := buildDefault(t, testOptions())
+	ctx := context.Background()
+	a, err := ix.Ask(ctx, "who is sebastian gorka and what does he want")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeAnswer || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "Sebastian Gorka") {
+		t.Errorf("gorka: %+v", a)
+	}
+	if whole, _ := ix.answerOne(ctx, a.Question, a.Question, time.Now()); whole.Outcome != OutcomeNone {
+		t.Errorf("read as one question it is %s, not declined: the case shows nothing", whole.Outcome)
+	}
+	a, err = ix.Ask(ctx, "When were the cartels designated, and who is Miller?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeAnswer || len(a.Citations) < 2 || !strings.Contains(a.Citations[0].Quote, "designated") || !strings.Contains(a.Text, "Stephen Miller") {
+		t.Errorf("two answered parts: %q", a.Text)
+	}
+	seen := map[string]bool{}
+	for i, c := range a.Citations {
+		if c.N != i+1 || seen[c.Quote] || !strings.Contains(a.Text, c.Quote+" ["+string(rune('0'+c.N))+"]") {
+			t.Errorf("citation %d: %+v in %q", i, c, a.Text)
+		}
+		seen[c.Quote] = true
+	}
+	a, err = ix.Ask(ctx, "what is the capital of france and who is miller")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeClosest || !strings.HasPrefix(a.Text, ClosestIntro) || !strings.Contains(a.Text, "Miller") {
+		t.Errorf("one part unanswered: %s %q", a.Outcome, a.Text)
+	}
+	a, err = ix.Ask(ctx, "what is the capital of france and who won the oscars")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeNone || len(a.Citations) != 0 {
+		t.Errorf("no part answered: %s %q", a.Outcome, a.Text)
+	}
+}
