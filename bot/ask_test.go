@@ -216,6 +216,29 @@ func TestMentionsInTheQuestionAreNotRead(t *testing.T) {
 	}
 }
 
+// Two questions in one message are answered together: each part's quotes,
+// numbered in turn, with a source field for each.
+func TestTwoQuestionsInOneAsk(t *testing.T) {
+	t.Parallel()
+	lib := folderLibrary(t, writeStories(t), &countingEmbedder{})
+	e := start(t, bot.Config{Library: lib})
+
+	p := e.ask("Who voted against the library plan? Who is the city engineer?", member)
+	m, _ := e.final(p)
+	emb := answerEmbed(t, m)
+	if !strings.Contains(emb.Description, "Elena Ortiz") || !strings.Contains(emb.Description, "Dana Whitfield") {
+		t.Fatalf("description = %q, want both answers", emb.Description)
+	}
+	if len(emb.Fields) < 2 {
+		t.Fatalf("fields = %+v, want a source for each answer", emb.Fields)
+	}
+	for i, f := range emb.Fields {
+		if want := fmt.Sprintf("[%d] ", i+1); !strings.HasPrefix(f.Name, want) || !strings.Contains(emb.Description, strings.TrimSpace(want)) {
+			t.Errorf("field %d = %q, want it numbered %s in the description %q", i, f.Name, want, emb.Description)
+		}
+	}
+}
+
 // "The story does not say" is an answer, not an error.
 func TestDeclineReadsAsAnAnswer(t *testing.T) {
 	t.Parallel()
