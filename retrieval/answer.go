@@ -181,7 +181,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 	if qi.asked == askNumber && !ix.givesQuantity(q, cands[0]) {
 		a.Outcome = OutcomeClosest
 	}
-	if h := holderTerms(q); h != nil && qi.asked == askStance && !ix.namesHolder(cands[0].sentence, h) {
+	if h := holderTerms(q); h != nil && qi.asked == askStance && (!ix.namesHolder(cands[0].sentence, h) || sayQuestion.MatchString(q) && !ix.givesWords(cands[0].sentence)) {
 		a.Outcome = OutcomeClosest
 	}
 	ix.quote(a, picked)

@@ -88,6 +88,30 @@ const countReach = 4
 // about the strikes that does not name Trump: a stance is someone's.
 var stanceHolder = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+(.+?)\s+(?:think|thinks|thought|say|says|said|feel|feels|felt|want|wants|wanted|believe|believes|respond|responded|react|reacted|view|views|make|plan|plans|propose|proposes)\b`)
 
+// "What did Gorka say?" asks for words: a sentence naming Gorka that
+// reports no one's words ("the approach is led by Gorka") does not give
+// them. sayQuestion asks for words; reportsWords finds them: a verb of
+// saying, a quotation, or the first person of an interview's answers.
+var (
+	sayQuestion  = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+.+?\s+(?:say|says|said|tell|told)\b`)
+	reportsWords = regexp.MustCompile(`(?i)\b(said|says|say|saying|told|tells|tell|telling|stated|states|statement|announced|wrote|writes|added|asked|argued|warned|urged|insisted|claimed|declared|noted|explained|according to|remarks|commented|responded|replied|called|described|clarified|stressed|emphasi[sz]ed|suggested|believed|believes|maintained|contended|acknowledged|admitted|denied|confirmed|proposed|hinted|pointed out|quoted|testified|recalled)\b|["“”]`)
+)
+
+// givesWords reports whether sentence g reports someone's words, or speaks
+// in the first person.
+func (ix *Index) givesWords(g int) bool {
+	text := ix.sentenceText(g)
+	if reportsWords.MatchString(text) {
+		return true
+	}
+	for _, w := range words(text) {
+		if firstPerson[w] {
+			return true
+		}
+	}
+	return false
+}
+
 // pronouns name a holder only through the text around them.
 var pronouns = toSet("he", "she", "they", "it", "we", "you", "i", "him", "her", "them", "himself", "herself", "themselves", "itself", "his", "its", "their", "people", "others", "other", "some")
 

@@ -178,3 +178,23 @@ func TestHowMuchMoneyWantsASum(t *testing.T) {
 		}
 	}
 }
+
+// TestSayQuestionWantsWords: "what did X say" is answered by a sentence
+// that reports words, not by one that only names X.
+func TestSayQuestionWantsWords(t *testing.T) {
+	ix := buildDefault(t, testOptions())
+	for _, tt := range []struct{ q, outcome, quote string }{
+		{"what did gorka say", OutcomeClosest, "Sebastian Gorka"},
+		{"what did miller say", OutcomeAnswer, "Miller said"},
+		{"what did Sheinbaum say about an invasion", OutcomeAnswer, "would never tolerate"},
+		{"what does gorka think", OutcomeAnswer, "Sebastian Gorka"}, // a position, not words
+	} {
+		a, err := ix.Ask(context.Background(), tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != tt.outcome || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, tt.quote) {
+			t.Errorf("%q: %s %q, want %s quoting %q", tt.q, a.Outcome, a.Text, tt.outcome, tt.quote)
+		}
+	}
+}
