@@ -241,6 +241,7 @@ const minCorrected = 5
 // vocabulary nothing is corrected.
 func (ix *Index) normalizeQuestion(q string) string {
 	known, _ := ix.opts.Embedder.(wordKnower)
+	initials := 0
 	return questionToken.ReplaceAllStringFunc(q, func(tok string) string {
 		lw := strings.ToLower(tok)
 		if long, ok := chatWords[lw]; ok {
@@ -248,8 +249,14 @@ func (ix *Index) normalizeQuestion(q string) string {
 		}
 		// Initials typed in capitals ("NYT"), or a word English does not
 		// have ("fto"): "far", "egg" and "cat" are words, not initials.
-		if tok == strings.ToUpper(tok) || known != nil && !known.Knows(lw) {
-			if long := ix.initialism(lw); long != "" {
+		// Each look-up reads every sentence: a question of a thousand
+		// "QQQ"s reads them maxInitialisms times, not a thousand.
+		if initials < maxInitialisms && (tok == strings.ToUpper(tok) || known != nil && !known.Knows(lw)) {
+			long, scanned := ix.initialism(lw)
+			if scanned {
+				initials++
+			}
+			if long != "" {
 				return long
 			}
 		}
@@ -374,6 +381,10 @@ func editDistance(a, b []rune, limit int) int {
 // words: "lol" is not "leader of labs".
 var chatInitialisms = toSet("lol", "lmao", "wtf", "idk", "imo", "imho", "tbh", "ngl", "omg", "btw", "fyi", "afaik", "iirc", "smh", "irl", "asap", "tldr", "eli5", "pls", "plz", "thx", "rofl", "brb", "jk", "nvm", "ikr", "fwiw")
 
+// maxInitialisms is how many words of one question are looked up as
+// initials.
+const maxInitialisms = 3
+
 // maxInitialismSentences bounds the scan to about 50 ms.
 const maxInitialismSentences = 50_000
 
@@ -384,16 +395,17 @@ var initialWords = toSet("of", "for", "and", "the", "on", "in", "&")
 // initialism is the phrase of the stories that an abbreviation typed in
 // the question stands for ("nyt" → "New York Times", "fto" → "foreign
 // terrorist organizations"), the most frequent one, or "" when the word is
-// a story term, a chat initialism, or stands for no phrase. It reads every
-// sentence (about 1 µs each), so it runs only for a 3–5 letter word no
-// story holds, and not past maxInitialismSentences.
-func (ix *Index) initialism(w string) string {
+// a story term, a chat initialism, or stands for no phrase; scanned says
+// whether it read the sentences. It reads every sentence (about 1 µs
+// each), so it runs only for a 3–5 letter word no story holds, and not
+// past maxInitialismSentences.
+func (ix *Index) initialism(w string) (phrase string, scanned bool) {
 	if len(w) < 3 || len(w) > 5 || stopWords[w] || chatInitialisms[w] || ix.nSents > maxInitialismSentences || ix.sentencesWith(stem(w)) > 0 {
-		return ""
+		return "", false
 	}
 	for _, r := range w {
 		if r < 'a' || r > 'z' {
-			return ""
+			return "", false
 		}
 	}
 	count := map[string]int{}
@@ -421,9 +433,9 @@ func (ix *Index) initialism(w string) string {
 	// A name's initials are its own; a run of common words must recur to
 	// be read as what the initials stand for, not a chance spelling.
 	if bestN < 2 && !capitalised(best) {
-		return ""
+		return "", true
 	}
-	return best
+	return best, true
 }
 
 // capitalised: every word of the phrase but its joining words starts in

@@ -65,6 +65,9 @@ func TestNormalizeQuestion(t *testing.T) {
 		{"is it far", "is it far"},                   // a word, not F… A… R…
 		{"what is FAR", "what is First Avenue Rail"}, // a name: once is enough
 		{"what is BOR", "what is BOR"},               // "big old rival": common words, once
+		// Three words of a question are looked up, however many it has.
+		{"QQQ ZZZ XXQ NYT", "QQQ ZZZ XXQ NYT"},
+		{"NYT QQQ ZZZ FTO", "New York Times QQQ ZZZ FTO"},
 		{"lol what did the court uphold", " what did the court uphold"},
 		{"what is an xyz", "what is an xyz"},
 	} {
