@@ -192,17 +192,24 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 // quote cites the picked sentences in a and writes its text: the quotes
 // with their [n] markers, after ClosestIntro for a hedged answer.
 func (ix *Index) quote(a *Answer, picked []candidate) {
+	for n, c := range picked {
+		a.Citations = append(a.Citations, ix.citation(c, n+1))
+	}
+	writeText(a)
+}
+
+// writeText sets a's text from its outcome and citations, the way every
+// answer reads: ClosestIntro when hedged, then each quote with its [n].
+func writeText(a *Answer) {
 	var text strings.Builder
 	if a.Outcome == OutcomeClosest {
 		text.WriteString(ClosestIntro)
 	}
-	for n, c := range picked {
-		cit := ix.citation(c, n+1)
-		a.Citations = append(a.Citations, cit)
+	for _, c := range a.Citations {
 		if text.Len() > 0 {
 			text.WriteByte(' ')
 		}
-		fmt.Fprintf(&text, "%s [%d]", cit.Quote, n+1)
+		fmt.Fprintf(&text, "%s [%d]", c.Quote, c.N)
 	}
 	a.Found = a.Outcome == OutcomeAnswer
 	a.Text = text.String()

@@ -139,18 +139,7 @@ func (ix *Index) askParts(ctx context.Context, asked string, parts []string, sta
 		out.Took = time.Since(start)
 		return out, nil
 	}
-	var text strings.Builder
-	if out.Outcome == OutcomeClosest {
-		text.WriteString(ClosestIntro)
-	}
-	for i, c := range out.Citations {
-		if i > 0 {
-			text.WriteByte(' ')
-		}
-		fmt.Fprintf(&text, "%s [%d]", c.Quote, c.N)
-	}
-	out.Text = text.String()
-	out.Found = out.Outcome == OutcomeAnswer
+	writeText(out)
 	out.Took = time.Since(start)
 	return out, nil
 }
