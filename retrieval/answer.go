@@ -569,20 +569,25 @@ func (ix *Index) rankCoverage(qi questionInfo, g int, lemmas map[string][]string
 }
 
 // termCredit is how much of question term i sentence g holds: 1 for the
-// term, partialCredit for a word of its family, WordNet's credit for a
-// linked word (with Options.WordNet), else 0.
+// term, partialCredit for a word of its family, synonymCredit for a word of
+// its news class ("killed" for "died"), WordNet's credit for a linked word
+// (with Options.WordNet), else 0.
 func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
 	t := qi.terms[i]
 	best := 0.0
 	if i == qi.typeTerm && hasNewName(ix.sentenceText(g), qi.lower) {
 		best = typeCredit
 	}
+	class := newsClasses[t]
 	for _, s := range ix.sentenceTerms(g) {
 		if s == t {
 			return 1
 		}
 		if best < partialCredit && sameFamily(s, t) {
 			best = partialCredit
+		}
+		if class != nil && contains(class, s) {
+			best = max(best, synonymCredit)
 		}
 		if qi.links != nil {
 			best = max(best, qi.links[i][s])

@@ -32,6 +32,43 @@ func countedNoun(q string) string {
 	return stem(w)
 }
 
+// "How many were injured?" is not answered by "1,426 pilgrims were
+// trampled", nor "how many died?" by "8000 migrants may be at sea": the
+// number must count the casualties the question asks about. countedVerb is
+// the question's word for them ("injured", "died"), or "". Other verbs are
+// left alone: measured on SQuAD 2.0, a question's verb is too often a
+// paraphrase of the sentence's ("formed" for "unified").
+func countedVerb(q string) string {
+	loc := howManyNoun.FindStringSubmatchIndex(q)
+	if loc == nil {
+		return ""
+	}
+	for _, w := range words(q[loc[2]:]) {
+		if newsClasses[stem(w)] != nil {
+			return w
+		}
+	}
+	return ""
+}
+
+// holdsWordOrLink reports whether sentence g holds word w, a word of its
+// family, or a word WordNet or the news vocabulary links to it as its
+// synonym or derivation (rankParaphrases).
+func (ix *Index) holdsWordOrLink(g int, w string) bool {
+	t, links := stem(w), rankParaphrases(w)
+	for _, s := range ix.sentenceTerms(g) {
+		if s == t || sameFamily(s, t) || links[s] > 0 {
+			return true
+		}
+		for _, b := range baseStems(s) {
+			if b == t || links[b] > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // givesQuantity reports whether candidate c can answer a "how many/much/
 // long" question: it holds a number the question does not, a number that
 // counts what "how many N" counts, a span of time for "how long".
@@ -40,6 +77,9 @@ func (ix *Index) givesQuantity(q string, c candidate) bool {
 		return false
 	}
 	if noun := countedNoun(q); noun != "" && !ix.countsNoun(c.sentence, noun) {
+		return false
+	}
+	if verb := countedVerb(q); verb != "" && !ix.holdsWordOrLink(c.sentence, verb) {
 		return false
 	}
 	if howLong.MatchString(q) && !durationPattern.MatchString(ix.sentenceText(c.sentence)) {

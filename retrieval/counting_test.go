@@ -198,3 +198,49 @@ func TestSayQuestionWantsWords(t *testing.T) {
 		}
 	}
 }
+
+// Casualty counts: "died" is answered by "were killed", and a number of
+// people trampled or at sea is not a count of the injured or the dead.
+func TestHowManyCasualties(t *testing.T) {
+	body := "At least 76 people were killed when the hotel near the mosque collapsed last week.\n\n" +
+		"In 1991, 1,426 pilgrims were trampled in a tunnel near the holy site.\n\n" +
+		"Officials estimate that 8000 migrants are currently at sea in the region."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("hajj", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "how many died in the hotel collapse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeAnswer || !strings.Contains(a.Citations[0].Quote, "76") {
+		t.Errorf("how many died: %s %q, want the answer holding 76", a.Outcome, a.Text)
+	}
+	// The decline rule reads coverage: "killed" covers "died" there too.
+	if got := ix.coverage(ix.analyze("how many died"), 0); got < synonymCredit {
+		t.Errorf("coverage of %q by %q = %.2f, want at least %.2f", "how many died", ix.sentenceText(0), got, synonymCredit)
+	}
+	for _, q := range []string{"how many pilgrims were injured in the tunnel", "how many of the migrants at sea died"} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome == OutcomeAnswer {
+			t.Errorf("%q: answered confidently from a number of other people: %q", q, a.Text)
+		}
+	}
+}
+
+func TestCountedVerb(t *testing.T) {
+	for q, want := range map[string]string{
+		"how many ppl died in the stampede":   "died",
+		"How many were wounded?":              "wounded",
+		"how many people got hurt":            "hurt",
+		"how many pilgrims attended the hajj": "",
+		"who died":                            "",
+	} {
+		if got := countedVerb(q); got != want {
+			t.Errorf("countedVerb(%q) = %q, want %q", q, got, want)
+		}
+	}
+}

@@ -53,6 +53,12 @@ func antonymStems(word string) []string {
 // links are left out: "favor" → "consider" is a sense too far.
 func rankParaphrases(word string) map[string]float64 {
 	var out map[string]float64
+	if class := newsClasses[stem(word)]; class != nil {
+		out = map[string]float64{}
+		for _, s := range class {
+			out[s] = synonymCredit
+		}
+	}
 	for s, credit := range paraphrases(word) {
 		if credit < synonymCredit {
 			continue
@@ -76,3 +82,26 @@ func baseStems(term string) []string {
 	}
 	return out
 }
+
+// newsClasses link the words news stories use for the same casualties,
+// which WordNet leaves apart: "how many died" is answered by "345 were
+// killed" and "the death toll", "was anyone hurt" by "no injuries". Keyed
+// and valued by stem.
+var newsClasses = func() map[string][]string {
+	out := map[string][]string{}
+	for _, class := range [][]string{
+		{"die", "died", "dead", "death", "deaths", "kill", "killed", "killing", "fatal", "fatalities", "fatality", "perished"},
+		{"hurt", "injure", "injured", "injury", "injuries", "wound", "wounded", "wounding", "casualties"},
+	} {
+		var stems []string
+		for _, w := range class {
+			if s := stem(w); !contains(stems, s) {
+				stems = append(stems, s)
+			}
+		}
+		for _, s := range stems {
+			out[s] = stems
+		}
+	}
+	return out
+}()
