@@ -427,7 +427,7 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 		out = append(out, cand)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
-	ix.answerAfterQuestion(out)
+	ix.answerAfterQuestion(qi, out)
 	// A sentence that asks a question answers none: an interview's
 	// question repeats the reader's words, and its answer follows it.
 	// Such sentences go last, behind every sentence that states something.
@@ -442,15 +442,23 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 // answerAfterQuestion: when the sentence that best matches the question
 // is itself a question (an interviewer's), the statement right after it
 // is its answer; it is scored just below the question, so that it is
-// quoted first while the question still shows the story is on topic.
-func (ix *Index) answerAfterQuestion(out []candidate) {
-	if len(out) == 0 || !interrogative(ix.sentenceText(out[0].sentence)) {
+// quoted first while the question still shows the story is on topic. For
+// what someone thinks or says, so is the statement after a lead-in ending
+// in a colon ("Here's what reviewers said about Firefox:"). Other lead-ins
+// hold their own answer ("in his article "A Machine to End War",
+// published in 1937, Tesla stated:").
+func (ix *Index) answerAfterQuestion(qi questionInfo, out []candidate) {
+	if len(out) == 0 {
+		return
+	}
+	if lead := ix.sentenceText(out[0].sentence); !interrogative(lead) && (qi.asked != askStance || !leadsIn(lead)) {
 		return
 	}
 	q := out[0]
 	for i := range out {
 		if g := out[i].sentence; g == q.sentence+1 && ix.storyOf(g) == ix.storyOf(q.sentence) && out[i].stated {
 			out[i].score = max(out[i].score, q.score-1e-9)
+			out[0].stated = false // a lead-in goes behind what it leads in to
 			sort.SliceStable(out, func(a, b int) bool { return out[a].score > out[b].score })
 			return
 		}

@@ -208,3 +208,9 @@ func interrogative(s string) bool {
 	s = strings.TrimRight(s, " \"'”’)")
 	return strings.HasSuffix(s, "?")
 }
+
+// leadsIn reports whether a sentence hands over to the next rather than
+// stating something itself: a question, or a lead-in ending in a colon.
+func leadsIn(s string) bool {
+	return interrogative(s) || strings.HasSuffix(strings.TrimRight(s, " "), ":")
+}

@@ -172,3 +172,30 @@ func TestAnswerAfterQuestion(t *testing.T) {
 		t.Errorf("citations %+v, want the answer after the interviewer's question first", a.Citations)
 	}
 }
+
+// TestAnswerAfterLeadIn: what someone thinks follows a lead-in ending in a
+// colon; the lead-in itself is not quoted first. Other questions may be
+// answered by the lead-in itself.
+func TestAnswerAfterLeadIn(t *testing.T) {
+	body := "Mozilla released version 1.0 of the Firefox web browser on Tuesday after two years of work.\n\n" +
+		"Here's what some reviewers have said about Firefox:\n\n" +
+		"* \"Feature-studded and secure, Firefox 1.0 is a safer, better choice for browsing the web.\"\n\n" +
+		"In his review, \"A Browser to End Browsers\", published in 2004, Walter Mossberg wrote:\n\n" +
+		"* \"It is the best browser available today.\""
+	ix, err := Build(context.Background(), []*knowledge.Story{story("firefox", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"what do reviewers think of firefox": `"Feature-studded and secure, Firefox 1.0 is a safer, better choice for browsing the web."`,
+		"which review was published in 2004": `In his review, "A Browser to End Browsers", published in 2004, Walter Mossberg wrote:`,
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Citations) == 0 || a.Citations[0].Quote != want {
+			t.Errorf("%q: citations %+v, want %s first", q, a.Citations, want)
+		}
+	}
+}

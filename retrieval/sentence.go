@@ -165,17 +165,30 @@ func SplitSentences(text string, span Span) []Span {
 			end += n2
 		}
 		if isBoundary(text, span, start, i, r, end) {
-			if s := trimSpan(text, Span{start, end}); s.Start < s.End {
+			if s := trimSentence(text, Span{start, end}); s.Start < s.End {
 				out = append(out, s)
 			}
 			start = end
 		}
 		i = end
 	}
-	if s := trimSpan(text, Span{start, span.End}); s.Start < s.End {
+	if s := trimSentence(text, Span{start, span.End}); s.Start < s.End {
 		out = append(out, s)
 	}
 	return out
+}
+
+// trimSentence is trimSpan that also leaves out a list item's marker
+// ("* ", "- ", "• "): Markdown's structure, not the story's words, and a
+// quoted "*" would read as emphasis.
+func trimSentence(text string, s Span) Span {
+	s = trimSpan(text, s)
+	for _, marker := range []string{"* ", "- ", "• ", "+ "} {
+		if strings.HasPrefix(text[s.Start:s.End], marker) {
+			return trimSpan(text, Span{s.Start + len(marker), s.End})
+		}
+	}
+	return s
 }
 
 // isBoundary decides whether the terminator r at text[at] (with closers up to

@@ -41,6 +41,9 @@ func TestSplitSentencesHardCases(t *testing.T) {
 		{"ellipsis mid-sentence", "He paused... and went on. Done.", []string{"He paused... and went on.", "Done."}},
 		{"no final period", "First one. Second one", []string{"First one.", "Second one"}},
 		{"curly quotes", "He said “enough.” Then he left.", []string{"He said “enough.”", "Then he left."}},
+		{"list item", "* \"Move over, Internet Explorer. It is safer.\"", []string{"\"Move over, Internet Explorer.", "It is safer.\""}},
+		{"dash list item", "- Fast and free.", []string{"Fast and free."}},
+		{"dash inside", "Fast - and free.", []string{"Fast - and free."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
