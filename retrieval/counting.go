@@ -114,7 +114,7 @@ func (ix *Index) countsNoun(g int, noun string) bool {
 			continue
 		}
 		for j := max(0, i-countReach); j < i; j++ {
-			if numberPattern.FindString(ws[j]) == ws[j] {
+			if numberPattern.FindString(ws[j]) == ws[j] && !(j > 0 && yearBefore[ws[j-1]] && yearLike.MatchString(ws[j])) {
 				return true
 			}
 		}
@@ -123,6 +123,13 @@ func (ix *Index) countsNoun(g int, noun string) bool {
 }
 
 const countReach = 4
+
+// A year after "the" or "in" names the event, it counts nothing: "the 2012
+// Summer Paralympics" does not say how many Paralympics.
+var (
+	yearLike   = regexp.MustCompile(`^(18|19|20)[0-9]{2}$`)
+	yearBefore = toSet("the", "in", "of", "since", "by", "until", "after", "before", "during", "from")
+)
 
 // "What did Trump say about the strikes?" is not answered by a sentence
 // about the strikes that does not name Trump: a stance is someone's.

@@ -244,3 +244,19 @@ func TestCountedVerb(t *testing.T) {
 		}
 	}
 }
+
+// A year names the event it comes before; it counts nothing.
+func TestYearIsNotACount(t *testing.T) {
+	body := "McKenzie retired from the game after the 2012 Summer Paralympics in London.\n\n" +
+		"In March, 2000 soldiers were sent to the border."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("years", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.countsNoun(0, stem("paralympics")) {
+		t.Errorf("%q counts Paralympics", ix.sentenceText(0))
+	}
+	if !ix.countsNoun(1, stem("soldiers")) {
+		t.Errorf("%q does not count soldiers", ix.sentenceText(1))
+	}
+}
