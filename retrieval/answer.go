@@ -293,6 +293,9 @@ type questionInfo struct {
 	antonyms  map[string]bool // stems WordNet opposes to the question's words
 	names     []string        // capitalised words past the first, lower case
 	numbers   []string        // numbers and years the question names
+	// bases memoises sentence terms' WordNet base forms (baseStems) for
+	// this question: "led" counts as "lead", "found" as "find".
+	bases map[string][]string
 	// typeTerm is the index in terms of the word that names what the
 	// answer is ("newspaper" in "which newspaper reported …"), or -1. A
 	// sentence naming someone new earns it partly: it names the newspaper.
@@ -300,7 +303,7 @@ type questionInfo struct {
 }
 
 func (ix *Index) analyze(q string) questionInfo {
-	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}, typeTerm: -1}
+	qi := questionInfo{kind: kindOf(q), lower: map[string]bool{}, typeTerm: -1, bases: map[string][]string{}}
 	var typeWord string
 	if m := answerTypeQuestion.FindStringSubmatch(q); m != nil {
 		typeWord = strings.ToLower(m[1])
@@ -380,7 +383,6 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 	}
 	type read struct{ g, chunk, rank int }
 	seen := map[int]bool{}
-	lemmas := map[string][]string{} // sentence stems' WordNet base forms, for this question only
 	var sents []read
 	var gs []int
 	for rank, h := range hits {
@@ -423,7 +425,7 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 			f[fEncoder] = ix.encoderCosine(g, qi.enc)
 			weights = &pickerWeightsEncoder
 		}
-		cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g, lemmas)-cand.coverage)
+		cand.score = f.dot(*weights) + weights[fCoverage]*(ix.rankCoverage(qi, g)-cand.coverage)
 		out = append(out, cand)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
@@ -549,8 +551,8 @@ func (ix *Index) coverage(qi questionInfo, g int) float64 {
 // picker ranks by. A sentence word is linked by its base form too, since
 // the stemmer leaves irregular forms alone ("began" for "start" → "begin").
 // Coverage itself, which the decline rule and the confidence read, stays
-// as it was. lemmas memoises base forms across the question's candidates.
-func (ix *Index) rankCoverage(qi questionInfo, g int, lemmas map[string][]string) float64 {
+// as it was.
+func (ix *Index) rankCoverage(qi questionInfo, g int) float64 {
 	if qi.rankLinks == nil || qi.links != nil {
 		return ix.coverage(qi, g)
 	}
@@ -561,12 +563,7 @@ func (ix *Index) rankCoverage(qi questionInfo, g int, lemmas map[string][]string
 		if credit < 1 && qi.rankLinks[i] != nil {
 			for _, s := range terms {
 				credit = max(credit, qi.rankLinks[i][s])
-				bases, ok := lemmas[s]
-				if !ok {
-					bases = baseStems(s)
-					lemmas[s] = bases
-				}
-				for _, b := range bases {
+				for _, b := range qi.baseStems(s) {
 					credit = max(credit, qi.rankLinks[i][b])
 				}
 			}
@@ -593,6 +590,9 @@ func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
 		}
 		if best < partialCredit && sameFamily(s, t) {
 			best = partialCredit
+		}
+		if qi.bases != nil && contains(qi.baseStems(s), t) {
+			return 1 // an irregular form of the term: "led" for "lead"
 		}
 		if class != nil && contains(class, s) {
 			best = max(best, synonymCredit)
@@ -740,4 +740,14 @@ func bigrams(q, s []string) float64 {
 		}
 	}
 	return float64(n) / float64(len(q)-1)
+}
+
+// baseStems is baseStems(s), memoised for the question's candidates.
+func (qi questionInfo) baseStems(s string) []string {
+	bases, ok := qi.bases[s]
+	if !ok {
+		bases = baseStems(s)
+		qi.bases[s] = bases
+	}
+	return bases
 }

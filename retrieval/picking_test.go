@@ -118,7 +118,7 @@ func TestRankLinksFindTheParaphrase(t *testing.T) {
 	}
 	qi := ix.analyze(ix.normalizeQuestion(q))
 	began := 1 // the second sentence
-	if got, linked := ix.coverage(qi, began), ix.rankCoverage(qi, began, map[string][]string{}); linked <= got {
+	if got, linked := ix.coverage(qi, began), ix.rankCoverage(qi, began); linked <= got {
 		t.Errorf("rank coverage %.3f, want more than coverage %.3f: began is a form of begin, a synonym of start", linked, got)
 	}
 }

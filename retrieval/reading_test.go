@@ -199,3 +199,20 @@ func TestAnswerAfterLeadIn(t *testing.T) {
 		}
 	}
 }
+
+// TestIrregularFormsCover: coverage, which the decline rule reads, counts
+// an irregular form as its base word: "led" covers "leads", "found" covers
+// "find".
+func TestIrregularFormsCover(t *testing.T) {
+	body := "The most radical approach is being led by Sebastian Gorka, the senior director for counterterrorism.\n\n" +
+		"Investigators found the missing files in a storage unit near the airport."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("forms", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, g := range map[string]int{"who leads the radical approach": 0, "where did investigators find the files": 1} {
+		if got := ix.coverage(ix.analyze(q), g); got < 0.99 {
+			t.Errorf("coverage of %q by %q = %.2f, want 1", q, ix.sentenceText(g), got)
+		}
+	}
+}
