@@ -260,6 +260,9 @@ func (ix *Index) normalizeQuestion(q string) string {
 				return long
 			}
 		}
+		if g := droppedG(lw); tok == lw && g != "" && ix.termSentences(stem(lw)) == 0 && (stopWords[g] || ix.termSentences(stem(g)) > 0) {
+			return g
+		}
 		if tok != lw || utf8.RuneCountInString(lw) < minCorrected || stopWords[lw] || strings.ContainsFunc(lw, unicode.IsDigit) {
 			return tok
 		}
@@ -272,6 +275,17 @@ func (ix *Index) normalizeQuestion(q string) string {
 		}
 		return tok
 	})
+}
+
+// droppedG is w with the "g" chat drops put back ("bein" → "being",
+// "sayin" → "saying"), or "" when w does not end so. Ask uses it only for
+// a word the stories do not have whose "-ing" form they do, or that is a
+// stop word: "cabin" does not become "cabing".
+func droppedG(w string) string {
+	if len(w) < 4 || !strings.HasSuffix(w, "in") {
+		return ""
+	}
+	return w + "g"
 }
 
 // wordKnower is an embedder that can say whether a word is in its

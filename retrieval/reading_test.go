@@ -45,6 +45,9 @@ func TestNormalizeQuestion(t *testing.T) {
 		{"whats teh hobbit about", "what's the hobbit about"}, // "hobbit" is English, not "hobby" misspelt
 		{"Suprme Court?", "Suprme Court?"},                    // capitalised: a name the story may lack
 		{"how many ppl", "how many people"},
+		{"why is he bein careful", "why is he being careful"}, // the "g" chat drops
+		{"is he sailin", "is he sailing"},
+		{"is the cabin careful", "is the cabin careful"}, // no story word "cabing"
 	}
 	for _, tt := range tests {
 		if got := ix.normalizeQuestion(tt.q); got != tt.want {
