@@ -260,3 +260,17 @@ func TestYearIsNotACount(t *testing.T) {
 		t.Errorf("%q does not count soldiers", ix.sentenceText(1))
 	}
 }
+
+// "Was anyone hurt?" asks about the injured; "anyone" names nothing a
+// sentence must repeat.
+func TestAnyoneHurt(t *testing.T) {
+	body := "No injuries or deaths were reported in the attacks from either side.\n\n" +
+		"The South retaliated by firing dozens of rounds of artillery into the north."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("korea", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.coverage(ix.analyze("was anyone hurt"), 0); got < synonymCredit {
+		t.Errorf("coverage of %q by %q = %.2f, want at least %.2f", "was anyone hurt", ix.sentenceText(0), got, synonymCredit)
+	}
+}

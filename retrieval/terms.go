@@ -105,4 +105,5 @@ var stopWords = toSet(
 	"yours", "yourself", "yourselves", "s", "t", "don't", "doesn't", "didn't", "isn't",
 	"wasn't", "aren't", "weren't", "won't", "can't", "according", "said", "says",
 	"many", "much", "kind", "type", "name", "named", "called",
+	"anyone", "anybody", "anything", "someone", "somebody", "something", "everyone", "everybody", "everything",
 )
