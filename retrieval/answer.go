@@ -178,6 +178,9 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 	if a.Confidence < ix.opts.AnswerAbove {
 		a.Outcome = OutcomeClosest
 	}
+	if w := casualtyWord(q); w != "" && !ix.holdsWordOrLink(cands[0].sentence, w) {
+		a.Outcome = OutcomeClosest
+	}
 	if qi.asked == askNumber && !ix.givesQuantity(q, cands[0]) {
 		a.Outcome = OutcomeClosest
 	}

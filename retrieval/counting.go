@@ -33,17 +33,14 @@ func countedNoun(q string) string {
 }
 
 // "How many were injured?" is not answered by "1,426 pilgrims were
-// trampled", nor "how many died?" by "8000 migrants may be at sea": the
-// number must count the casualties the question asks about. countedVerb is
-// the question's word for them ("injured", "died"), or "". Other verbs are
-// left alone: measured on SQuAD 2.0, a question's verb is too often a
-// paraphrase of the sentence's ("formed" for "unified").
-func countedVerb(q string) string {
-	loc := howManyNoun.FindStringSubmatchIndex(q)
-	if loc == nil {
-		return ""
-	}
-	for _, w := range words(q[loc[2]:]) {
+// trampled", "how many died?" by "8000 migrants may be at sea", nor "did
+// any fans get hurt?" by "a fan threw a cup": the sentence must speak of
+// the casualties the question asks about. casualtyWord is the question's
+// word for them ("injured", "died"), or "". Other verbs are left alone:
+// measured on SQuAD 2.0, a question's verb is too often a paraphrase of
+// the sentence's ("formed" for "unified").
+func casualtyWord(q string) string {
+	for _, w := range words(q) {
 		if newsClasses[stem(w)] != nil {
 			return w
 		}
@@ -77,9 +74,6 @@ func (ix *Index) givesQuantity(q string, c candidate) bool {
 		return false
 	}
 	if noun := countedNoun(q); noun != "" && !ix.countsNoun(c.sentence, noun) {
-		return false
-	}
-	if verb := countedVerb(q); verb != "" && !ix.holdsWordOrLink(c.sentence, verb) {
 		return false
 	}
 	if howLong.MatchString(q) && !durationPattern.MatchString(ix.sentenceText(c.sentence)) {

@@ -220,7 +220,7 @@ func TestHowManyCasualties(t *testing.T) {
 	if got := ix.coverage(ix.analyze("how many died"), 0); got < synonymCredit {
 		t.Errorf("coverage of %q by %q = %.2f, want at least %.2f", "how many died", ix.sentenceText(0), got, synonymCredit)
 	}
-	for _, q := range []string{"how many pilgrims were injured in the tunnel", "how many of the migrants at sea died"} {
+	for _, q := range []string{"how many pilgrims were injured in the tunnel", "how many of the migrants at sea died", "did any migrants at sea get hurt"} {
 		a, err := ix.Ask(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
@@ -231,16 +231,17 @@ func TestHowManyCasualties(t *testing.T) {
 	}
 }
 
-func TestCountedVerb(t *testing.T) {
+func TestCasualtyWord(t *testing.T) {
 	for q, want := range map[string]string{
 		"how many ppl died in the stampede":   "died",
 		"How many were wounded?":              "wounded",
-		"how many people got hurt":            "hurt",
+		"did any fans get hurt":               "hurt",
 		"how many pilgrims attended the hajj": "",
-		"who died":                            "",
+		"who died":                            "died",
+		"who won":                             "",
 	} {
-		if got := countedVerb(q); got != want {
-			t.Errorf("countedVerb(%q) = %q, want %q", q, got, want)
+		if got := casualtyWord(q); got != want {
+			t.Errorf("casualtyWord(%q) = %q, want %q", q, got, want)
 		}
 	}
 }

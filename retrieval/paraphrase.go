@@ -90,7 +90,7 @@ func baseStems(term string) []string {
 var newsClasses = func() map[string][]string {
 	out := map[string][]string{}
 	for _, class := range [][]string{
-		{"die", "died", "dead", "death", "deaths", "kill", "killed", "killing", "fatal", "fatalities", "fatality", "perished"},
+		{"die", "died", "dead", "death", "deaths", "kill", "killed", "killing", "fatal", "fatalities", "fatality", "perished", "drowned", "murdered"},
 		{"hurt", "injure", "injured", "injury", "injuries", "wound", "wounded", "wounding", "casualties"},
 	} {
 		var stems []string
