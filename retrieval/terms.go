@@ -106,4 +106,5 @@ var stopWords = toSet(
 	"wasn't", "aren't", "weren't", "won't", "can't", "according", "said", "says",
 	"many", "much", "kind", "type", "name", "named", "called",
 	"anyone", "anybody", "anything", "someone", "somebody", "something", "everyone", "everybody", "everything",
+	"get", "gets", "got", "gotten", "getting",
 )
