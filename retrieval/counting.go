@@ -79,6 +79,9 @@ func (ix *Index) givesQuantity(q string, c candidate) bool {
 	if howLong.MatchString(q) && !durationPattern.MatchString(ix.sentenceText(c.sentence)) {
 		return false
 	}
+	if howFar.MatchString(q) && !farBack.MatchString(q) && !distancePattern.MatchString(ix.sentenceText(c.sentence)) {
+		return false
+	}
 	if howMuchMoney.MatchString(q) && !moneyPattern.MatchString(ix.sentenceText(c.sentence)) {
 		return false
 	}
@@ -91,6 +94,15 @@ func (ix *Index) givesQuantity(q string, c candidate) bool {
 var (
 	howMuchMoney = regexp.MustCompile(`(?i)\bhow much\b.*\b(money|cost|costs|costing|worth|price|paid|pay|pays|spend|spent|spends|raised|raise|earn|earned|earns|budget|funding|fund|funds|salary|fine|fined)\b|\bhow much\s+(?:money|cash|funding)\b`)
 	moneyPattern = regexp.MustCompile(`(?i)[$€£¥]|\b(dollars?|euros?|pounds?|yen|yuan|rupees?|cents?|pence|francs?|bn|billion|million|trillion|usd|eur|gbp)\b|[0-9](bn|m|k)\b`)
+)
+
+// "How close will it get?" is not answered by "one of the closest
+// passes": a distance needs its unit. "How far back does it date?" asks
+// for a time.
+var (
+	howFar          = regexp.MustCompile(`(?i)\bhow (far|close|near)\b`)
+	farBack         = regexp.MustCompile(`(?i)\bback\b`)
+	distancePattern = regexp.MustCompile(`(?i)\b(km|kilometres?|kilometers?|miles?|metres?|meters?|m|feet|ft|yards?|inches|cm|nautical|au|astronomical units?|light[- ]years?|blocks?)\b|[0-9](km|m|mi|ft)\b`)
 )
 
 var (

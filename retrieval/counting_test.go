@@ -277,3 +277,22 @@ func TestAnyoneHurt(t *testing.T) {
 		}
 	}
 }
+
+// A distance needs its unit; "how far back" asks for a time.
+func TestHowFarWantsADistance(t *testing.T) {
+	body := "The asteroid will make one of the closest passes of Earth ever seen, in 2029.\n\n" +
+		"The old pharmacy in the monastery dates back to 1317, when the friars opened it."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("far", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{"how close will the asteroid pass to earth": OutcomeClosest, "how far back does the pharmacy date": OutcomeAnswer} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != want {
+			t.Errorf("%q: %s %q, want %s", q, a.Outcome, a.Text, want)
+		}
+	}
+}

@@ -72,7 +72,7 @@ const (
 
 var (
 	whenQuestion    = regexp.MustCompile(`(?i)\b(when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century|decade)|how long ago)\b`)
-	numberQuestion  = regexp.MustCompile(`(?i)\b(how (many|much|long|far|old|large|big|high|tall)|what (number|percentage|percent|amount|proportion))\b`)
+	numberQuestion  = regexp.MustCompile(`(?i)\b(how (many|much|long|far|close|near|old|large|big|high|tall)|what (number|percentage|percent|amount|proportion))\b`)
 	nameQuestion    = regexp.MustCompile(`(?i)\b(called|known as|referred to|refer to|another (name|term|word)|(name|term|word) for|(what|which) (name|term)|nicknamed?)\b`)
 	exampleQuestion = regexp.MustCompile(`(?i)\b(an example|example of|one example|instance of|name one|name an?)\b`)
 	whoQuestion     = regexp.MustCompile(`(?i)\b(who|whom|whose|which (person|people|official|officials|organi[sz]ation|group|company|agency|country|newspaper|paper|outlet|network|publication|magazine|channel|broadcaster|firm|team|party|university|uni))\b`)
