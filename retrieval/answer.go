@@ -297,8 +297,11 @@ type questionInfo struct {
 	names     []string        // capitalised words past the first, lower case
 	numbers   []string        // numbers and years the question names
 	// bases memoises sentence terms' WordNet base forms (baseStems) for
-	// this question: "led" counts as "lead", "found" as "find".
+	// this question's ranking.
 	bases map[string][]string
+	// irregular are, per term, the stems of its irregular forms, which
+	// coverage counts as the term: "led" for "lead", "found" for "find".
+	irregular [][]string
 	// typeTerm is the index in terms of the word that names what the
 	// answer is ("newspaper" in "which newspaper reported …"), or -1. A
 	// sentence naming someone new earns it partly: it names the newspaper.
@@ -336,6 +339,7 @@ func (ix *Index) analyze(q string) questionInfo {
 		}
 		qi.terms = append(qi.terms, t)
 		qi.rankLinks = append(qi.rankLinks, rankParaphrases(w))
+		qi.irregular = append(qi.irregular, irregularStems(w))
 		if ix.opts.WordNet {
 			qi.links = append(qi.links, paraphrases(w))
 			for _, a := range antonymStems(w) {
@@ -594,7 +598,7 @@ func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
 		if best < partialCredit && sameFamily(s, t) {
 			best = partialCredit
 		}
-		if qi.bases != nil && contains(qi.baseStems(s), t) {
+		if qi.irregular != nil && contains(qi.irregular[i], s) {
 			return 1 // an irregular form of the term: "led" for "lead"
 		}
 		if class != nil && contains(class, s) {

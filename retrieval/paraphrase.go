@@ -71,6 +71,21 @@ func rankParaphrases(word string) map[string]float64 {
 	return out
 }
 
+// irregularStems are the stems of the irregular forms of word's base forms
+// ("leads" → "led"), other than word's own stem.
+func irregularStems(word string) []string {
+	var out []string
+	own := stem(word)
+	for _, b := range wordnet.Lemma(word) {
+		for _, f := range wordnet.IrregularForms(b) {
+			if s := stem(f); s != own && !contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // baseStems are the stems of a sentence term's WordNet base forms other
 // than itself: "began" → "begin".
 func baseStems(term string) []string {

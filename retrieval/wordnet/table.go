@@ -51,6 +51,7 @@ type table struct {
 	deriv   csr              // word -> derivationally related words
 	ant     csr              // word -> antonyms
 	base    csr              // word -> base forms from the exception lists
+	forms   csr              // word -> the irregular forms whose base it is: base's inverse
 	// hyperWords and hypoWords are the hypernym relation between words:
 	// the members of a word's hypernym synsets, and its inverse.
 	hyperWords csr
@@ -184,6 +185,7 @@ func (t *table) linkHypernyms() {
 		t.hyperWords.off = append(t.hyperWords.off, uint32(len(t.hyperWords.vals)))
 	}
 	t.hypoWords = invert(&t.hyperWords, n)
+	t.forms = invert(&t.base, n)
 	t.hypoSyn = invert(&t.hyper, len(t.synPos))
 	t.memberOf = invert(&t.members, n)
 	synsets := csr{off: t.senses.off, vals: make([]uint32, len(t.senses.vals))}

@@ -108,6 +108,27 @@ func Lemma(word string) []string {
 	return out
 }
 
+// IrregularForms returns the forms WordNet's exception lists give word as
+// the base of ("lead" → "led"; "find" → "found"), in byte order: what
+// Lemma maps back to word without a suffix rule. It returns nil for a word
+// without irregular forms or unknown to WordNet.
+func IrregularForms(word string) []string {
+	t := get()
+	if t == nil {
+		return nil
+	}
+	id := t.id(normalize(word))
+	if id < 0 {
+		return nil
+	}
+	var out []string
+	for _, f := range t.forms.row(id) {
+		out = append(out, t.words[f])
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Related returns the words that rel links to word or to one of its base
 // forms, in byte order, without word and its base forms. For Inflection it
 // returns word's other base forms.

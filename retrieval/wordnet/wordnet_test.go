@@ -19,6 +19,27 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestIrregularForms: the exception lists read backwards, and every form
+// returned lemmatises to the word again.
+func TestIrregularForms(t *testing.T) {
+	for word, want := range map[string]string{"go": "went", "lead": "led", "find": "found", "mouse": "mice", "good": "better"} {
+		got := IrregularForms(word)
+		if !slices.Contains(got, want) {
+			t.Errorf("IrregularForms(%q) = %q, want it to hold %q", word, got, want)
+		}
+		for _, f := range got {
+			if !slices.Contains(Lemma(f), word) {
+				t.Errorf("IrregularForms(%q) holds %q, whose Lemma %q lacks it", word, f, Lemma(f))
+			}
+		}
+	}
+	for _, w := range []string{"support", "cartel", "xqzzyv", ""} {
+		if got := IrregularForms(w); got != nil {
+			t.Errorf("IrregularForms(%q) = %q, want none", w, got)
+		}
+	}
+}
+
 func TestLemma(t *testing.T) {
 	for _, c := range []struct {
 		word string
