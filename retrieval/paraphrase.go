@@ -100,8 +100,9 @@ func baseStems(term string) []string {
 
 // newsClasses link the words news stories use for the same casualties,
 // which WordNet leaves apart: "how many died" is answered by "345 were
-// killed" and "the death toll", "was anyone hurt" by "no injuries". Keyed
-// and valued by stem.
+// killed", "was anyone hurt" by "no injuries". Keyed and valued by stem.
+// "Deadly" and "toll" stay out: "deadly stampedes" counts no dead, and a
+// "death toll" would earn credit twice.
 var newsClasses = func() map[string][]string {
 	out := map[string][]string{}
 	for _, class := range [][]string{
