@@ -101,8 +101,8 @@ func baseStems(term string) []string {
 // newsClasses link the words news stories use for the same casualties,
 // which WordNet leaves apart: "how many died" is answered by "345 were
 // killed", "was anyone hurt" by "no injuries". Keyed and valued by stem.
-// "Deadly" and "toll" stay out: "deadly stampedes" counts no dead, and a
-// "death toll" would earn credit twice.
+// "Toll" stays out: "death toll" would earn "deadly" credit twice ("who
+// gave the death toll" was answered from "deadly stampedes").
 var newsClasses = func() map[string][]string {
 	out := map[string][]string{}
 	for _, class := range [][]string{
