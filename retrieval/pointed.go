@@ -6,7 +6,8 @@ package retrieval
 // the question it holds anywhere, and the answer is sought within it.
 
 // storyCoverage is the IDF-weighted share of the question's terms that
-// story s holds in any of its sentences.
+// story s holds in any of its sentences, as themselves or an irregular
+// form ("upheld" for "uphold").
 func (ix *Index) storyCoverage(qi questionInfo, s int) float64 {
 	if qi.total == 0 {
 		return 0
@@ -14,11 +15,21 @@ func (ix *Index) storyCoverage(qi questionInfo, s int) float64 {
 	lo, hi := ix.storyRange(s)
 	got := 0.0
 	for i, t := range qi.terms {
-		if ix.termInRange(t, lo, hi) {
+		if ix.termInRange(t, lo, hi) || qi.irregular != nil && ix.anyInRange(qi.irregular[i], lo, hi) {
 			got += qi.weights[i]
 		}
 	}
 	return got / qi.total
+}
+
+// anyInRange reports whether a sentence in [lo, hi) holds one of terms.
+func (ix *Index) anyInRange(terms []string, lo, hi int) bool {
+	for _, t := range terms {
+		if ix.termInRange(t, lo, hi) {
+			return true
+		}
+	}
+	return false
 }
 
 // storyRange is the global sentence range [lo, hi) of story s.
@@ -91,12 +102,18 @@ func (ix *Index) storyHits(res SearchResult, s, k int) []Hit {
 }
 
 // storyMentions is the IDF-weighted count of story s's sentences that hold
-// each of the question's terms.
+// each of the question's terms (or an irregular form of it).
 func (ix *Index) storyMentions(qi questionInfo, s int) float64 {
 	lo, hi := ix.storyRange(s)
 	got := 0.0
 	for i, t := range qi.terms {
-		got += qi.weights[i] * float64(ix.sentencesWithIn(t, lo, hi))
+		n := ix.sentencesWithIn(t, lo, hi)
+		if qi.irregular != nil {
+			for _, f := range qi.irregular[i] {
+				n += ix.sentencesWithIn(f, lo, hi)
+			}
+		}
+		got += qi.weights[i] * float64(n)
 	}
 	return got
 }

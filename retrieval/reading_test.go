@@ -133,6 +133,26 @@ func TestPointedStory(t *testing.T) {
 	}
 }
 
+// TestPointedStoryIrregularForm: a story that holds the question's verb in
+// an irregular form ("upheld" for "uphold") holds it as much as one that
+// spells it the same.
+func TestPointedStoryIrregularForm(t *testing.T) {
+	chile := story("chile", "The Supreme Court upheld the charges against the former dictator on Tuesday.\n\nThe court's ruling on the charges sent him to house arrest a day later.")
+	italy := story("italy", "The regions asked the government to uphold the sentence of the Supreme Court, which had dropped the charges.\n\nA petition gathered eleven thousand signatures.")
+	ix, err := Build(context.Background(), []*knowledge.Story{italy, chile}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "did the supreme court uphold the charges"
+	a, err := ix.Ask(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || a.Citations[0].StoryID != "chile" {
+		t.Errorf("Ask(%q) = %+v, want a quote from the chile story", q, a.Citations)
+	}
+}
+
 // TestQuotedFirst: neither a caption of a few words nor an interviewer's
 // question is quoted first, and an interview's lead is not its question.
 func TestQuotedFirst(t *testing.T) {
