@@ -91,7 +91,7 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 		f[cMissingName] = float64(missing) / float64(names)
 	}
 	for _, n := range qi.numbers {
-		if !sentWords[n] {
+		if !sentWords[n] && !contains(sentTerms, stem(n)) {
 			f[cMissingNumber] = 1
 		}
 	}

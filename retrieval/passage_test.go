@@ -47,3 +47,24 @@ func TestStemCacheIsBounded(t *testing.T) {
 		t.Errorf("stem after starting over = %q", got)
 	}
 }
+
+// TestNumberWordsStemToDigits: "season 3" is "a third season", and the
+// confidence does not read the 3 as missing from it.
+func TestNumberWordsStemToDigits(t *testing.T) {
+	for w, want := range map[string]string{"third": "3", "3rd": "3", "three": "3", "3": "3", "second": "2", "twelfth": "12", "seconds": stem("seconds"), "first": "first", "one": "one"} {
+		if got := stem(w); got != want {
+			t.Errorf("stem(%q) = %q, want %q", w, got, want)
+		}
+	}
+	ix, err := Build(context.Background(), []*knowledge.Story{story("show", "The network renewed the drama for a third season in March.\n\nIts stars are paid well.")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qi := ix.analyze("is there a season 3 of the drama")
+	if got := ix.coverage(qi, 0); got < 0.99 {
+		t.Errorf("coverage of %q by %q = %.2f, want 1", "is there a season 3 of the drama", ix.sentenceText(0), got)
+	}
+	if f := ix.confFeatures(qi, ix.score(context.Background(), qi, []Hit{{Chunk: 0, Score: 1}})); f[cMissingNumber] != 0 {
+		t.Errorf("the confidence reads the 3 as missing from %q", ix.sentenceText(0))
+	}
+}

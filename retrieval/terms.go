@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,7 +62,10 @@ func stem(w string) string {
 	if v, ok := stemCache.Load(w); ok {
 		return v.(string)
 	}
-	s := english.Stem(w, false)
+	s, ok := numberWords[w]
+	if !ok {
+		s = english.Stem(w, false)
+	}
 	if s == "" {
 		s = w
 	}
@@ -72,6 +76,24 @@ func stem(w string) string {
 	stemCache.Store(w, s)
 	return s
 }
+
+// numberWords stem a number's words and ordinals to its digits, so that
+// "season 3" finds "a third season" and "the 2nd round" "the second round".
+// "Seconds" is left alone: it is a span of time. So are "one" and "first":
+// "one of", "at first" and "in the first place" count nothing (measured:
+// with them, "why were they denied visas in the first place" was answered
+// from "twice denied").
+var numberWords = func() map[string]string {
+	out := map[string]string{}
+	cardinals := []string{"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
+	ordinals := []string{"second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth"}
+	suffixes := []string{"nd", "rd", "th", "th", "th", "th", "th", "th", "th", "th", "th"}
+	for i := range cardinals {
+		n := strconv.Itoa(i + 2)
+		out[cardinals[i]], out[ordinals[i]], out[n+suffixes[i]] = n, n, n
+	}
+	return out
+}()
 
 // Terms turns text into index terms: words without stop words, stemmed
 // ("strikes" → "strike", "favors" → "favor").
