@@ -581,7 +581,7 @@ func (ix *Index) rankCoverage(qi questionInfo, g int) float64 {
 }
 
 // termCredit is how much of question term i sentence g holds: 1 for the
-// term, partialCredit for a word of its family, synonymCredit for a word of
+// term or an irregular form of it, partialCredit for a word of its family, synonymCredit for a word of
 // its news class ("killed" for "died"), WordNet's credit for a linked word
 // (with Options.WordNet), else 0.
 func (ix *Index) termCredit(qi questionInfo, i, g int) float64 {
