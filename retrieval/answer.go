@@ -652,6 +652,11 @@ func (ix *Index) pickSupporting(qi questionInfo, cands []candidate, threshold fl
 			if !complement && !strong {
 				continue
 			}
+			if complement {
+				// A neighbour of the best sentence owes part of its score
+				// to that neighbour: it does not tell which one names who.
+				rel = (c.score - pickerWeights[fNeighbor]*c.features[fNeighbor]) / best.score
+			}
 			mmr := 0.7*rel - 0.3*red
 			if complement {
 				mmr += 0.5 / float64(dist) // the next sentence before the one after

@@ -41,7 +41,7 @@ func countedNoun(q string) string {
 // the sentence's ("formed" for "unified").
 func casualtyWord(q string) string {
 	for _, w := range words(q) {
-		if newsClasses[stem(w)] != nil {
+		if casualtyClasses[stem(w)] != nil {
 			return w
 		}
 	}

@@ -98,16 +98,27 @@ func baseStems(term string) []string {
 	return out
 }
 
-// newsClasses link the words news stories use for the same casualties,
-// which WordNet leaves apart: "how many died" is answered by "345 were
-// killed", "was anyone hurt" by "no injuries". Keyed and valued by stem.
-// "Toll" stays out: "death toll" would earn "deadly" credit twice ("who
-// gave the death toll" was answered from "deadly stampedes").
-var newsClasses = func() map[string][]string {
-	out := map[string][]string{}
-	for _, class := range [][]string{
+// newsClasses link the words news stories use for the same thing, which
+// WordNet leaves apart or links only through a sense too far: "how many
+// died" is answered by "345 were killed", "was anyone hurt" by "no
+// injuries", "how much is the deal worth" by "the deal is to cost $11.5bn".
+// Keyed and valued by stem. casualtyClasses are the first two, which
+// counting.go reads too. "Toll" stays out: "death toll" would earn
+// "deadly" credit twice ("who gave the death toll" was answered from
+// "deadly stampedes").
+var newsClasses, casualtyClasses = func() (map[string][]string, map[string][]string) {
+	all, casualty := map[string][]string{}, map[string][]string{}
+	for i, class := range [][]string{
 		{"die", "died", "dead", "death", "deaths", "kill", "killed", "killing", "fatal", "fatalities", "fatality", "perished", "drowned", "murdered"},
 		{"hurt", "injure", "injured", "injury", "injuries", "wound", "wounded", "wounding", "casualties"},
+		{"worth", "cost", "costs", "costing", "value", "valued", "price", "priced"},
+		{"rival", "rivals", "competitor", "competitors", "opponent", "opponents", "challenger", "challengers"},
+		{"odds", "chance", "chances", "probability", "likelihood"},
+		{"careful", "cautious", "caution", "wary", "prudent"},
+		{"urge", "urged", "urging", "ask", "asked", "asking", "request", "requested", "appeal", "appealed"},
+		{"bomb", "bombs", "bombing", "bombed", "strike", "strikes", "airstrike", "airstrikes", "attack", "attacks", "attacked"},
+		{"support", "supports", "supported", "favor", "favors", "favour", "favours", "favored", "endorse", "endorsed", "advocate", "advocates"},
+		{"respond", "responded", "response", "react", "reacted", "reaction", "reply", "replied", "retaliate", "retaliated", "retaliation"},
 	} {
 		var stems []string
 		for _, w := range class {
@@ -116,8 +127,11 @@ var newsClasses = func() map[string][]string {
 			}
 		}
 		for _, s := range stems {
-			out[s] = stems
+			all[s] = stems
+			if i < 2 {
+				casualty[s] = stems
+			}
 		}
 	}
-	return out
+	return all, casualty
 }()

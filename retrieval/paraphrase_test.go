@@ -1,0 +1,51 @@
+package retrieval
+
+import (
+	"context"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+// News says "cost" where people ask "worth", "rival" where they ask
+// "competitor": the sentence covers the question through its news class,
+// though WordNet does not link the two words.
+func TestNewsClassesCoverParaphrases(t *testing.T) {
+	for q, sentence := range map[string]string{
+		"how much is the deal worth":          "The deal is to cost $11.5bn and will create the third-largest retailer.",
+		"who is ie's main competitor":         "Mozilla Firefox, IE's main rival, has been increasing its market share.",
+		"what were the odds of a strike":      "It was considered to have a 1 in 37 chance of a strike.",
+		"why is miller being careful":         "Miller has been taking a more cautious approach.",
+		"who favors military strikes":         "While a faction supports military strikes, others encourage collaboration.",
+		"who wants to bomb the cartels":       "Some officials want military strikes on the cartels.",
+		"was there a response from the south": "The South retaliated by firing dozens of rounds of artillery.",
+	} {
+		ix, err := Build(context.Background(), []*knowledge.Story{story("s", sentence)}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qi := ix.analyze(q)
+		full := 0.0
+		for i := range qi.terms {
+			full += qi.weights[i] * b2f(ix.termCredit(qi, i, 0) >= synonymCredit)
+		}
+		if full != qi.total {
+			t.Errorf("%q: not every term of %v is held by %q, in its words or its news class", q, qi.terms, sentence)
+		}
+	}
+}
+
+// Only the casualty classes make a question one about casualties: "how
+// much is it worth" is not hedged for lacking the dead and injured.
+func TestCasualtyWordIsOnlyCasualties(t *testing.T) {
+	for q, want := range map[string]string{
+		"how many died in the stampede": "died",
+		"was anyone hurt":               "hurt",
+		"how much is the deal worth":    "",
+		"who backs the strikes":         "",
+	} {
+		if got := casualtyWord(q); got != want {
+			t.Errorf("casualtyWord(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
