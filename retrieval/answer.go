@@ -324,7 +324,7 @@ func (ix *Index) analyze(q string) questionInfo {
 	}
 	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
 	rarestIDF := 0.0
-	frame := frameWords[qi.kind]
+	frame := frameWords[qi.asked]
 	for _, w := range qi.allWords {
 		qi.lower[w] = true
 		if stopWords[w] || frame[w] {
@@ -418,6 +418,12 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 		sentTerms := ix.sentenceTerms(g)
 		f[fBigram] = bigrams(qi.terms, sentTerms)
 		f[fCue] = b2f(cand.cue)
+		if qi.asked == askStance && !cand.cue && stancePattern.MatchString(text) {
+			// "Who backs strikes?" is answered by "a faction supports
+			// strikes" as much as by a name; the name, if it is nearby,
+			// is quoted after it (pickSupporting), so cue stays false.
+			f[fCue] = 1
+		}
 		f[fRank] = 1 / float64(rank+1)
 		f[fChunkScore] = h.Score / hits[0].Score
 		f[fLength] = math.Log1p(float64(len(sentTerms)))

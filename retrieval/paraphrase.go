@@ -116,8 +116,8 @@ var newsClasses, casualtyClasses = func() (map[string][]string, map[string][]str
 		{"odds", "chance", "chances", "probability", "likelihood"},
 		{"careful", "cautious", "caution", "wary", "prudent"},
 		{"urge", "urged", "urging", "ask", "asked", "asking", "request", "requested", "appeal", "appealed"},
-		{"bomb", "bombs", "bombing", "bombed", "strike", "strikes", "airstrike", "airstrikes", "attack", "attacks", "attacked"},
-		{"support", "supports", "supported", "favor", "favors", "favour", "favours", "favored", "endorse", "endorsed", "advocate", "advocates"},
+		{"bomb", "bombs", "bombing", "bombed", "strike", "strikes", "airstrike", "airstrikes", "attack", "attacks", "attacked", "hit", "hitting"},
+		{"support", "supports", "supported", "back", "backs", "backed", "backing", "favor", "favors", "favour", "favours", "favored", "endorse", "endorsed", "advocate", "advocates"},
 		{"respond", "responded", "response", "react", "reacted", "reaction", "reply", "replied", "retaliate", "retaliated", "retaliation"},
 	} {
 		var stems []string

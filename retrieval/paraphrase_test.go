@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"storybot/knowledge"
@@ -46,6 +47,25 @@ func TestCasualtyWordIsOnlyCasualties(t *testing.T) {
 	} {
 		if got := casualtyWord(q); got != want {
 			t.Errorf("casualtyWord(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// "Who backs hitting the cartels?" and "who wants to bomb the cartels?"
+// share no word with "a faction supports military strikes": the news
+// classes link the verbs, "wants" is the stance frame, and a sentence
+// stating a position is what a "who backs" question looks for, before the
+// name beside it.
+func TestWhoBacksParaphrases(t *testing.T) {
+	ix := buildDefault(t, testOptions())
+	for _, q := range []string{"who backs hitting the cartels", "who wants to bomb the cartels"} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != OutcomeAnswer || len(a.Citations) < 2 ||
+			!strings.Contains(a.Citations[0].Quote, "faction supports military strikes") || !strings.Contains(a.Citations[1].Quote, "Sebastian Gorka") {
+			t.Errorf("%q: %s %q, want the faction's sentence, then Gorka's", q, a.Outcome, a.Text)
 		}
 	}
 }
