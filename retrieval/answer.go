@@ -325,9 +325,9 @@ func (ix *Index) analyze(q string) questionInfo {
 	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
 	rarestIDF := 0.0
 	frame := frameWords[qi.asked]
-	for _, w := range qi.allWords {
+	for j, w := range qi.allWords {
 		qi.lower[w] = true
-		if stopWords[w] || frame[w] {
+		if stopWords[w] || frame[w] || countsPeople(qi.allWords, j) {
 			continue
 		}
 		t := stem(w)

@@ -18,6 +18,15 @@ var vagueCounts = toSet("people", "ppl", "persons", "person", "of", "times", "mo
 	"were", "was", "are", "is", "did", "do", "does", "have", "has", "had", "will", "would", "could", "can",
 	"got", "get", "in", "at", "total", "individuals", "humans", "ones", "kinds", "types")
 
+// countsPeople reports whether ws[j] is the "people" of "how many
+// people": it names no word the answer holds ("345 pilgrims were
+// killed"), so it is not one of the question's terms.
+func countsPeople(ws []string, j int) bool {
+	return j >= 2 && ws[j-2] == "how" && ws[j-1] == "many" && peopleWords[ws[j]]
+}
+
+var peopleWords = toSet("people", "ppl", "persons", "individuals", "humans")
+
 // countedNoun is the stem of the word a "how many" question counts, or ""
 // when it counts nothing the answer must name.
 func countedNoun(q string) string {

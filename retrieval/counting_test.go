@@ -296,3 +296,29 @@ func TestHowFarWantsADistance(t *testing.T) {
 		}
 	}
 }
+
+// "How many people died in the stampede?" is answered by "345 pilgrims
+// were killed in a stampede", not by "76 people were killed" elsewhere,
+// nor by "deadly stampedes": "people" after "how many" names nothing the
+// answer must repeat, and "deadly" describes without counting the dead.
+func TestHowManyPeopleDied(t *testing.T) {
+	body := "Over 345 Muslim pilgrims have been killed in a stampede near Mecca.\n\n" +
+		"Last week, at least 76 people were killed when a hotel collapsed.\n\n" +
+		"This is not the first time deadly stampedes have taken place, with 1,426 pilgrims trampled in 1991."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("hajj", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qi := ix.analyze("how many ppl died in the stampede")
+	if got := ix.coverage(qi, 0); got < synonymCredit {
+		t.Errorf("coverage by %q = %.2f, want at least %.2f (terms %v)", ix.sentenceText(0), got, synonymCredit, qi.terms)
+	}
+	for _, g := range []int{1, 2} {
+		if ix.coverage(qi, g) >= ix.coverage(qi, 0) {
+			t.Errorf("%q covers the question as well as %q", ix.sentenceText(g), ix.sentenceText(0))
+		}
+	}
+	if stem("deadly") == stem("dead") {
+		t.Errorf("deadly stems to %q, as dead does", stem("deadly"))
+	}
+}

@@ -63,6 +63,9 @@ func stem(w string) string {
 		return v.(string)
 	}
 	s, ok := numberWords[w]
+	if !ok && keptWhole[w] {
+		s, ok = w, true
+	}
 	if !ok {
 		s = english.Stem(w, false)
 	}
@@ -76,6 +79,11 @@ func stem(w string) string {
 	stemCache.Store(w, s)
 	return s
 }
+
+// keptWhole are words the stemmer would fold into another of different
+// meaning: "deadly stampedes" describes stampedes, "76 dead" counts the
+// dead ("how many died in the stampede" was answered from "deadly").
+var keptWhole = toSet("deadly")
 
 // numberWords stem a number's words and ordinals to its digits, so that
 // "season 3" finds "a third season" and "the 2nd round" "the second round".
