@@ -322,3 +322,23 @@ func TestHowManyPeopleDied(t *testing.T) {
 		t.Errorf("deadly stems to %q, as dead does", stem("deadly"))
 	}
 }
+
+// The date a "when" question asks for is quoted first when it is in the
+// sentence beside the one that repeats the question's words.
+func TestWhenAnswerQuotesTheDateFirst(t *testing.T) {
+	body := "North Korea fired shells at the South on Thursday evening.\n\n" +
+		"South Korea had recently started to broadcast propaganda from loudspeakers after an 11-year lull. " +
+		"The broadcasts began on August 10 and South Korea says they will continue.\n\n" +
+		"North Korea said it would attack any loudspeakers broadcasting propaganda."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("korea", body)}, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "when did the propaganda broadcasts start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) < 2 || !strings.Contains(a.Citations[0].Quote, "August 10") || !strings.Contains(a.Citations[1].Quote, "started to broadcast") {
+		t.Errorf("%s %q, want the date's sentence first, then the one it completes", a.Outcome, a.Text)
+	}
+}
