@@ -311,6 +311,9 @@ type questionInfo struct {
 	// irregular are, per term, the stems of its irregular forms, which
 	// coverage counts as the term: "led" for "lead", "found" for "find".
 	irregular [][]string
+	// defines is what a "what is X" question asks to define, lower case,
+	// or "" (definition.go).
+	defines string
 	// typeTerm is the index in terms of the word that names what the
 	// answer is ("newspaper" in "which newspaper reported …"), or -1. A
 	// sentence naming someone new earns it partly: it names the newspaper.
@@ -332,6 +335,9 @@ func (ix *Index) analyze(q string) questionInfo {
 		qi.kind = askWho
 	}
 	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
+	if qi.kind == askOther {
+		qi.defines = definedTerm(q)
+	}
 	rarestIDF := 0.0
 	frame := frameWords[qi.asked]
 	for j, w := range qi.allWords {
@@ -427,6 +433,9 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 		sentTerms := ix.sentenceTerms(g)
 		f[fBigram] = bigrams(qi.terms, sentTerms)
 		f[fCue] = b2f(cand.cue)
+		if qi.defines != "" && definesTerm(text, qi.defines) {
+			f[fCue] = 1 // "The Torino scale is …" for "what is the torino scale"
+		}
 		if qi.asked == askStance && !cand.cue && stancePattern.MatchString(text) {
 			// "Who backs strikes?" is answered by "a faction supports
 			// strikes" as much as by a name; the name, if it is nearby,

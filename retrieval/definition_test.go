@@ -1,0 +1,60 @@
+package retrieval
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"storybot/knowledge"
+)
+
+func TestDefinedTerm(t *testing.T) {
+	for q, want := range map[string]string{
+		"what is the torino scale":      "torino scale",
+		"whats nanosat-2?":              "nanosat-2",
+		"What are cartels":              "cartels",
+		"what is the name of the ship":  "", // a name, not a definition
+		"what is miller doing about it": "", // more than a term
+		"who is the torino scale":       "",
+	} {
+		if got := definedTerm(q); got != want {
+			t.Errorf("definedTerm(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestDefinesTerm(t *testing.T) {
+	for sentence, want := range map[string]bool{
+		"The Torino scale is the current method by which astronomers classify the risk.": true,
+		"Nanosat-2, a program of the Department of Defense, launched two satellites.":    true,
+		"They use a system known as the Torino scale.":                                   true,
+		"Its risk was first calculated as 2 out of 10 on the Torino scale.":              false,
+		"The Torino scales were compared.":                                               false,
+	} {
+		x := "torino scale"
+		if strings.Contains(sentence, "Nanosat") {
+			x = "nanosat-2"
+		}
+		if got := definesTerm(sentence, x); got != want {
+			t.Errorf("definesTerm(%q, %q) = %v, want %v", sentence, x, got, want)
+		}
+	}
+}
+
+// Both sentences hold every word of "what is the torino scale"; the one
+// that says what it is comes first.
+func TestDefinitionQuestionQuotesTheDefinition(t *testing.T) {
+	body := "Its risk was first calculated as 2 out of 10 on the Torino scale.\n\n" +
+		"The Torino scale is the current method by which astronomers classify the likelihood of an impact."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("asteroid", body)}, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "what is the torino scale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || !strings.HasPrefix(a.Citations[0].Quote, "The Torino scale is") {
+		t.Errorf("%s %q, want the definition first", a.Outcome, a.Text)
+	}
+}
