@@ -156,12 +156,14 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 	// Its sentences are read from that story's best passages, as if it
 	// were the only story, not just from those that made the top k.
 	cands, story := ix.pointedCandidates(qi, cands)
+	all := qi
 	if story >= 0 {
 		if hits := ix.storyHits(r.search, story, ix.opts.TopK); len(hits) > 0 {
+			qi = ix.inStory(qi, story)
 			cands = ix.score(ctx, qi, hits)
 		}
 	}
-	if len(cands) == 0 || onTopic(cands) < threshold || ix.offTopic(ctx, qi, topScored(cands)) {
+	if len(cands) == 0 || onTopic(cands) < threshold || ix.offTopic(ctx, all, topScored(cands)) {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 {

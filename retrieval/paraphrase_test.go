@@ -69,3 +69,28 @@ func TestWhoBacksParaphrases(t *testing.T) {
 		}
 	}
 }
+
+// With other stories loaded, "who backs hitting the cartels" still comes
+// from the cartel story: a film's "come-back" and "hit movie" hold the
+// question's words, common across the stories, the cartel story their
+// news classes and its rare word, and within it
+// the question is weighed as if it were the only story, where "cartels"
+// is everywhere and need not be repeated.
+func TestWhoBacksAmongStories(t *testing.T) {
+	decoys := []*knowledge.Story{
+		story("film", "Noise is a come-back attempt for Michael Keaton, who hasn't had a hit movie since 1992's Batman Returns.\n\nThe film opens on Friday."),
+		story("storm", "The storm hit the coast on Monday.\n\nResidents came back after a week."),
+		story("match", "The striker hit the post twice.\n\nThe home side fought back to draw."),
+	}
+	ix, err := Build(context.Background(), append(knowledge.Default(), decoys...), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "who backs hitting the cartels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Outcome != OutcomeAnswer || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "faction supports military strikes") {
+		t.Errorf("%s %q, want the faction's sentence", a.Outcome, a.Text)
+	}
+}

@@ -7,7 +7,8 @@ package retrieval
 
 // storyCoverage is the IDF-weighted share of the question's terms that
 // story s holds in any of its sentences, as themselves or an irregular
-// form ("upheld" for "uphold").
+// form ("upheld" for "uphold"), or in part as a word of their news class
+// ("supports military strikes" for "backs hitting").
 func (ix *Index) storyCoverage(qi questionInfo, s int) float64 {
 	if qi.total == 0 {
 		return 0
@@ -15,8 +16,11 @@ func (ix *Index) storyCoverage(qi questionInfo, s int) float64 {
 	lo, hi := ix.storyRange(s)
 	got := 0.0
 	for i, t := range qi.terms {
-		if ix.termInRange(t, lo, hi) || qi.irregular != nil && ix.anyInRange(qi.irregular[i], lo, hi) {
+		switch {
+		case ix.termInRange(t, lo, hi) || qi.irregular != nil && ix.anyInRange(qi.irregular[i], lo, hi):
 			got += qi.weights[i]
+		case newsClasses[t] != nil && ix.anyInRange(newsClasses[t], lo, hi):
+			got += synonymCredit * qi.weights[i] // as coverage credits it
 		}
 	}
 	return got / qi.total
@@ -116,4 +120,26 @@ func (ix *Index) storyMentions(qi questionInfo, s int) float64 {
 		got += qi.weights[i] * float64(n)
 	}
 	return got
+}
+
+// inStory is qi weighted as if story s were the only story: a term's IDF
+// over s's sentences. Over all stories "cartels" is rare and outweighs
+// the rest of "who backs hitting the cartels"; in the cartel story it is
+// everywhere, and the sentence that answers ("a faction supports
+// military strikes") need not repeat it.
+func (ix *Index) inStory(qi questionInfo, s int) questionInfo {
+	lo, hi := ix.storyRange(s)
+	local := qi
+	local.weights = make([]float64, len(qi.terms))
+	local.total, local.rarest = 0, ""
+	rarest := 0.0
+	for i, t := range qi.terms {
+		idf := bm25IDF(ix.sentencesWithIn(t, lo, hi), hi-lo)
+		local.weights[i] = idf
+		local.total += idf
+		if idf > rarest {
+			rarest, local.rarest = idf, t
+		}
+	}
+	return local
 }
