@@ -3,6 +3,8 @@ package retrieval
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // "How many soldiers would be sent?" is not answered by "Six cartels were
@@ -211,6 +213,9 @@ func (ix *Index) namesHolder(g int, holder []string) bool {
 		}
 		near[w] = true
 	}
+	if ix.spellsOut(g, holder) {
+		return true
+	}
 	for w := range near {
 		t := withoutAccents(stem(w))
 		for _, h := range holder {
@@ -222,6 +227,64 @@ func (ix *Index) namesHolder(g int, holder []string) bool {
 		}
 	}
 	return false
+}
+
+// spellsOut reports whether sentence g, a sentence beside it in its
+// paragraph, or the story's title spells out one of the holder's words as
+// initials: "what does the UN think" is answered by "the United Nations
+// have criticised".
+func (ix *Index) spellsOut(g int, holder []string) bool {
+	texts := []string{ix.sentenceText(g), ix.stories[ix.storyOf(g)].Title}
+	for _, n := range []int{g - 1, g + 1} {
+		if n >= 0 && n < ix.nSents && ix.storyOf(n) == ix.storyOf(g) && ix.paragraphOf(n) == ix.paragraphOf(g) {
+			texts = append(texts, ix.sentenceText(n))
+		}
+	}
+	for _, h := range holder {
+		if len(h) < 2 || len(h) > 5 {
+			continue
+		}
+		for _, text := range texts {
+			if initialisms(text)[h] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// initialisms are the lower-case initials of every run of two or more
+// capitalised words in text ("United Nations" → "un", "National
+// Basketball Association" → "nba", "nb", "ba"); "of" and "the" inside a
+// run are skipped ("United States of America" → "usa").
+func initialisms(text string) map[string]bool {
+	out := map[string]bool{}
+	var run []byte
+	flush := func() {
+		for i := range run {
+			for j := i + 2; j <= len(run); j++ {
+				out[string(run[i:j])] = true
+			}
+		}
+		run = run[:0]
+	}
+	for _, f := range strings.Fields(text) {
+		w := strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) })
+		switch r, _ := utf8.DecodeRuneInString(w); {
+		case w == "":
+			flush()
+		case unicode.IsUpper(r) && r < utf8.RuneSelf:
+			run = append(run, byte(unicode.ToLower(r)))
+			if w != f && !strings.HasSuffix(f, "'s") {
+				flush() // "Nations," ends the run
+			}
+		case (w == "of" || w == "the") && len(run) > 0:
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
 }
 
 // interrogative reports whether a sentence is itself a question, as an

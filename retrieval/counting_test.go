@@ -342,3 +342,34 @@ func TestWhenAnswerQuotesTheDateFirst(t *testing.T) {
 		t.Errorf("%s %q, want the date's sentence first, then the one it completes", a.Outcome, a.Text)
 	}
 }
+
+func TestInitialisms(t *testing.T) {
+	got := initialisms("Malaysia has, according to AFP, drawn criticism from the United Nations and the United States of America, and the National Basketball Association's chief.")
+	for _, want := range []string{"un", "usa", "us", "nba"} {
+		if !got[want] {
+			t.Errorf("initialisms lack %q: %v", want, got)
+		}
+	}
+	for _, not := range []string{"mu", "ua", "nu"} {
+		if got[not] {
+			t.Errorf("initialisms hold %q across a break: %v", not, got)
+		}
+	}
+}
+
+// "What does the UN think …" is answered by a sentence naming the United
+// Nations, confidently: the holder is named, as initials.
+func TestStanceHolderByInitials(t *testing.T) {
+	body := "Malaysia and Indonesia have maintained a policy of turning away boats of migrants, which the United Nations has criticised.\n\n" +
+		"Estimates suggest 8000 migrants may be at sea."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("boats", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.namesHolder(0, holderTerms("what does the un think about turning the boats away")) {
+		t.Errorf("%q does not name the UN", ix.sentenceText(0))
+	}
+	if ix.namesHolder(1, holderTerms("what does the un think about turning the boats away")) {
+		t.Errorf("%q names the UN", ix.sentenceText(1))
+	}
+}
