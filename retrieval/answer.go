@@ -189,7 +189,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 	if a.Confidence < ix.opts.AnswerAbove {
 		a.Outcome = OutcomeClosest
 	}
-	if w := casualtyWord(q); w != "" && !ix.holdsWordOrLink(cands[0].sentence, w) {
+	if ix.casualtyMismatch(q, qi, cands[0].sentence) {
 		a.Outcome = OutcomeClosest
 	}
 	if qi.asked == askNumber && !ix.givesQuantity(q, cands[0]) {

@@ -59,6 +59,44 @@ func casualtyWord(q string) string {
 	return ""
 }
 
+// casualtyMismatch reports whether sentence g speaks of no casualties
+// though q asks about them, or counts only casualties though q, a "how
+// many" question, does not ask about them.
+func (ix *Index) casualtyMismatch(q string, qi questionInfo, g int) bool {
+	if w := casualtyWord(q); w != "" {
+		return !ix.holdsWordOrLink(g, w)
+	}
+	return qi.asked == askNumber && ix.countsOnlyCasualties(g)
+}
+
+// "How many pilgrims attended the Hajj?" is not answered by "345
+// pilgrims have been killed": a count of the dead or injured answers only
+// a question about them. countsOnlyCasualties reports whether every
+// number in sentence g (years aside) has a casualty word at most
+// countReach words before it or casualtyReach after it ("345 Muslim
+// pilgrims have been killed").
+func (ix *Index) countsOnlyCasualties(g int) bool {
+	ws := words(ix.sentenceText(g))
+	counted := false
+	for i, w := range ws {
+		if numberPattern.FindString(w) != w || yearLike.MatchString(w) {
+			continue
+		}
+		near := false
+		for j := max(0, i-countReach); j < min(len(ws), i+casualtyReach+1); j++ {
+			// "one count of murder" counts charges, not the dead.
+			if casualtyClasses[stem(ws[j])] != nil && (j == 0 || ws[j-1] != "of") {
+				near = true
+			}
+		}
+		if !near {
+			return false
+		}
+		counted = true
+	}
+	return counted
+}
+
 // holdsWordOrLink reports whether sentence g holds word w, a word of its
 // family, or a word WordNet or the news vocabulary links to it as its
 // synonym or derivation (rankParaphrases).
@@ -139,7 +177,10 @@ func (ix *Index) countsNoun(g int, noun string) bool {
 	return false
 }
 
-const countReach = 4
+const (
+	countReach    = 4
+	casualtyReach = 6
+)
 
 // A year after "the" or "in" names the event, it counts nothing: "the 2012
 // Summer Paralympics" does not say how many Paralympics.

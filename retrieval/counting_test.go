@@ -373,3 +373,35 @@ func TestStanceHolderByInitials(t *testing.T) {
 		t.Errorf("%q names the UN", ix.sentenceText(1))
 	}
 }
+
+// A count of the dead answers only a question about the dead: "how many
+// pilgrims attended the hajj" is hedged on "345 pilgrims have been
+// killed", "how many died" is not, and "nine counts of kidnapping" counts
+// charges.
+func TestCasualtyCountAnswersOnlyCasualties(t *testing.T) {
+	body := "According to the ministry, over 345 Muslim pilgrims have been killed in a stampede during the annual Hajj.\n\n" +
+		"Pinochet was placed under house arrest over one count of murder and nine counts of kidnapping."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("hajj", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.countsOnlyCasualties(0) {
+		t.Errorf("%q counts more than casualties", ix.sentenceText(0))
+	}
+	if ix.countsOnlyCasualties(1) {
+		t.Errorf("%q counts only casualties", ix.sentenceText(1))
+	}
+	for q, want := range map[string]string{
+		"how many pilgrims attended the hajj":      OutcomeClosest,
+		"how many pilgrims died in the hajj":       OutcomeAnswer,
+		"how many counts is pinochet charged with": OutcomeAnswer,
+	} {
+		a, err := ix.Ask(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != want {
+			t.Errorf("%q: %s %q, want %s", q, a.Outcome, a.Text, want)
+		}
+	}
+}
