@@ -316,6 +316,8 @@ type questionInfo struct {
 	// defines is what a "what is X" question asks to define, lower case,
 	// or "" (definition.go).
 	defines string
+	// lists: a "which Ns" question asks for a list (definition.go).
+	lists bool
 	// typeTerm is the index in terms of the word that names what the
 	// answer is ("newspaper" in "which newspaper reported …"), or -1. A
 	// sentence naming someone new earns it partly: it names the newspaper.
@@ -339,6 +341,7 @@ func (ix *Index) analyze(q string) questionInfo {
 	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
 	if qi.kind == askOther {
 		qi.defines = definedTerm(q)
+		qi.lists = listedKind(q) != ""
 	}
 	rarestIDF := 0.0
 	frame := frameWords[qi.asked]
@@ -435,8 +438,8 @@ func (ix *Index) score(ctx context.Context, qi questionInfo, hits []Hit) []candi
 		sentTerms := ix.sentenceTerms(g)
 		f[fBigram] = bigrams(qi.terms, sentTerms)
 		f[fCue] = b2f(cand.cue)
-		if qi.defines != "" && definesTerm(text, qi.defines) {
-			f[fCue] = 1 // "The Torino scale is …" for "what is the torino scale"
+		if qi.defines != "" && definesTerm(text, qi.defines) || qi.lists && listsItems(text) {
+			f[fCue] = 1 // "The Torino scale is …", "the following languages: …"
 		}
 		if qi.asked == askStance && !cand.cue && stancePattern.MatchString(text) {
 			// "Who backs strikes?" is answered by "a faction supports

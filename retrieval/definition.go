@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// "What is the Torino scale?" is answered by the sentence that says what
+// "What is the Torino scale?" and "which languages is it in?" are not
+// factoids with a wh-word's cue. "What is the Torino scale?" is answered by the sentence that says what
 // it is ("The Torino scale is the current method …"), not by one that
 // merely uses it ("… 2 out of 10 on the Torino scale"), though both hold
 // every word of the question.
@@ -56,3 +57,27 @@ var (
 	passiveAfter   = regexp.MustCompile(`^(?:s|es)? (?:is|are|was|were) (?:being |been )?\p{L}+ed\b`)
 	definingBefore = regexp.MustCompile(`\b(?:called|known as|named|termed|dubbed) (?:an? |the )?$`)
 )
+
+// "Which languages is it available in?" asks for a list of languages:
+// "… in the following languages: Norwegian, Polish, Finnish …", not
+// "Other languages should appear later." Only "which": read for "what
+// Ns" too, it cost XQuAD answer-sentence@1 0.4 ("what years …" asks for
+// one year).
+var listQuestion = regexp.MustCompile(`(?i)^\W*(?:so |ok |okay )?which ([\p{L}]{3,}s)\b`)
+
+// listedKind is the plural noun a "which Ns" question asks to list, or "".
+func listedKind(q string) string {
+	m := listQuestion.FindStringSubmatch(q)
+	if m == nil || stopWords[strings.ToLower(m[1])] {
+		return ""
+	}
+	return strings.ToLower(m[1])
+}
+
+// listsItems reports whether sentence lists things: after a colon, after
+// "including" or "such as", or as a run of three or more commas.
+func listsItems(sentence string) bool {
+	return strings.Contains(sentence, ": ") || listWords.MatchString(sentence) || strings.Count(sentence, ",") >= 3
+}
+
+var listWords = regexp.MustCompile(`(?i)\b(including|such as|include|includes|among them)\b`)

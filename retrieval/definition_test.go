@@ -58,3 +58,34 @@ func TestDefinitionQuestionQuotesTheDefinition(t *testing.T) {
 		t.Errorf("%s %q, want the definition first", a.Outcome, a.Text)
 	}
 }
+
+func TestListedKind(t *testing.T) {
+	for q, want := range map[string]string{
+		"which languages is it available in": "languages",
+		"which brands does kmart bring":      "brands",
+		"which is bigger":                    "",
+		"what years did he play":             "", // one year, not a list
+	} {
+		if got := listedKind(q); got != want {
+			t.Errorf("listedKind(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// "Which languages" is answered by the sentence that lists them, not by a
+// short one that only names languages.
+func TestListQuestionQuotesTheList(t *testing.T) {
+	body := "Firefox is available in the following languages: Norwegian, Polish, Finnish, Italian and Japanese.\n\n" +
+		"Other languages should be available later."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("firefox", body)}, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ix.Ask(context.Background(), "which languages is it available in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "Norwegian") {
+		t.Errorf("%s %q, want the list first", a.Outcome, a.Text)
+	}
+}
