@@ -555,13 +555,25 @@ func topScored(cands []candidate) candidate {
 // that repeats the question's words.
 func (ix *Index) neighborCoverage(qi questionInfo, g int) float64 {
 	best := 0.0
-	for _, n := range []int{g - 1, g + 1} {
-		if n < 0 || n >= ix.nSents || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
-			continue
+	for _, n := range ix.paragraphNeighbours(g) {
+		if n >= 0 {
+			best = max(best, ix.coverage(qi, n))
 		}
-		best = max(best, ix.coverage(qi, n))
 	}
 	return best
+}
+
+// paragraphNeighbours are the sentences just before and after g in its
+// paragraph, -1 where there is none (an array: the picker asks for every
+// candidate, and a slice would be allocated each time).
+func (ix *Index) paragraphNeighbours(g int) [2]int {
+	out := [2]int{-1, -1}
+	for i, n := range [2]int{g - 1, g + 1} {
+		if n >= 0 && n < ix.nSents && ix.storyOf(n) == ix.storyOf(g) && ix.paragraphOf(n) == ix.paragraphOf(g) {
+			out[i] = n
+		}
+	}
+	return out
 }
 
 func b2f(b bool) float64 {

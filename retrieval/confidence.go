@@ -167,8 +167,8 @@ func negationMismatch(q []string, sent map[string]bool) bool {
 // neighbourWords are the words of the sentences beside g in its paragraph.
 func (ix *Index) neighbourWords(g int) map[string]bool {
 	out := map[string]bool{}
-	for _, n := range []int{g - 1, g + 1} {
-		if n < 0 || n >= ix.nSents || ix.storyOf(n) != ix.storyOf(g) || ix.paragraphOf(n) != ix.paragraphOf(g) {
+	for _, n := range ix.paragraphNeighbours(g) {
+		if n < 0 {
 			continue
 		}
 		for _, w := range words(ix.sentenceText(n)) {

@@ -276,8 +276,8 @@ func (ix *Index) namesHolder(g int, holder []string) bool {
 // have criticised".
 func (ix *Index) spellsOut(g int, holder []string) bool {
 	texts := []string{ix.sentenceText(g), ix.stories[ix.storyOf(g)].Title}
-	for _, n := range []int{g - 1, g + 1} {
-		if n >= 0 && n < ix.nSents && ix.storyOf(n) == ix.storyOf(g) && ix.paragraphOf(n) == ix.paragraphOf(g) {
+	for _, n := range ix.paragraphNeighbours(g) {
+		if n >= 0 {
 			texts = append(texts, ix.sentenceText(n))
 		}
 	}
