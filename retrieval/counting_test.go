@@ -305,10 +305,7 @@ func TestHowManyPeopleDied(t *testing.T) {
 	body := "Over 345 Muslim pilgrims have been killed in a stampede near Mecca.\n\n" +
 		"Last week, at least 76 people were killed when a hotel collapsed.\n\n" +
 		"This is not the first time deadly stampedes have taken place, with 1,426 pilgrims trampled in 1991."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("hajj", body)}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "hajj", body, Options{})
 	qi := ix.analyze("how many ppl died in the stampede")
 	if got := ix.coverage(qi, 0); got < synonymCredit {
 		t.Errorf("coverage by %q = %.2f, want at least %.2f (terms %v)", ix.sentenceText(0), got, synonymCredit, qi.terms)
@@ -330,14 +327,8 @@ func TestWhenAnswerQuotesTheDateFirst(t *testing.T) {
 		"South Korea had recently started to broadcast propaganda from loudspeakers after an 11-year lull. " +
 		"The broadcasts began on August 10 and South Korea says they will continue.\n\n" +
 		"North Korea said it would attack any loudspeakers broadcasting propaganda."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("korea", body)}, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := ix.Ask(context.Background(), "when did the propaganda broadcasts start")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "korea", body, testOptions())
+	a := mustAsk(t, ix, "when did the propaganda broadcasts start")
 	if len(a.Citations) < 2 || !strings.Contains(a.Citations[0].Quote, "August 10") || !strings.Contains(a.Citations[1].Quote, "started to broadcast") {
 		t.Errorf("%s %q, want the date's sentence first, then the one it completes", a.Outcome, a.Text)
 	}
@@ -362,10 +353,7 @@ func TestInitialisms(t *testing.T) {
 func TestStanceHolderByInitials(t *testing.T) {
 	body := "Malaysia and Indonesia have maintained a policy of turning away boats of migrants, which the United Nations has criticised.\n\n" +
 		"Estimates suggest 8000 migrants may be at sea."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("boats", body)}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "boats", body, Options{})
 	if !ix.namesHolder(0, holderTerms("what does the un think about turning the boats away")) {
 		t.Errorf("%q does not name the UN", ix.sentenceText(0))
 	}
@@ -381,10 +369,7 @@ func TestStanceHolderByInitials(t *testing.T) {
 func TestCasualtyCountAnswersOnlyCasualties(t *testing.T) {
 	body := "According to the ministry, over 345 Muslim pilgrims have been killed in a stampede during the annual Hajj.\n\n" +
 		"Pinochet was placed under house arrest over one count of murder and nine counts of kidnapping."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("hajj", body)}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "hajj", body, Options{})
 	if !ix.countsOnlyCasualties(0) {
 		t.Errorf("%q counts more than casualties", ix.sentenceText(0))
 	}
@@ -396,10 +381,7 @@ func TestCasualtyCountAnswersOnlyCasualties(t *testing.T) {
 		"how many pilgrims died in the hajj":       OutcomeAnswer,
 		"how many counts is pinochet charged with": OutcomeAnswer,
 	} {
-		a, err := ix.Ask(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := mustAsk(t, ix, q)
 		if a.Outcome != want {
 			t.Errorf("%q: %s %q, want %s", q, a.Outcome, a.Text, want)
 		}

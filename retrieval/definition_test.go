@@ -1,11 +1,8 @@
 package retrieval
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"storybot/knowledge"
 )
 
 func TestDefinedTerm(t *testing.T) {
@@ -46,14 +43,8 @@ func TestDefinesTerm(t *testing.T) {
 func TestDefinitionQuestionQuotesTheDefinition(t *testing.T) {
 	body := "Its risk was first calculated as 2 out of 10 on the Torino scale.\n\n" +
 		"The Torino scale is the current method by which astronomers classify the likelihood of an impact."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("asteroid", body)}, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := ix.Ask(context.Background(), "what is the torino scale")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "asteroid", body, testOptions())
+	a := mustAsk(t, ix, "what is the torino scale")
 	if len(a.Citations) == 0 || !strings.HasPrefix(a.Citations[0].Quote, "The Torino scale is") {
 		t.Errorf("%s %q, want the definition first", a.Outcome, a.Text)
 	}
@@ -77,14 +68,8 @@ func TestListedKind(t *testing.T) {
 func TestListQuestionQuotesTheList(t *testing.T) {
 	body := "Firefox is available in the following languages: Norwegian, Polish, Finnish, Italian and Japanese.\n\n" +
 		"Other languages should be available later."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("firefox", body)}, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := ix.Ask(context.Background(), "which languages is it available in")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "firefox", body, testOptions())
+	a := mustAsk(t, ix, "which languages is it available in")
 	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "Norwegian") {
 		t.Errorf("%s %q, want the list first", a.Outcome, a.Text)
 	}

@@ -57,6 +57,26 @@ func story(id, body string) *knowledge.Story {
 	return &knowledge.Story{ID: id, Title: "Title " + id, Publisher: "Pub", Body: body, Hash: id + body}
 }
 
+// buildStory indexes one story whose text is body.
+func buildStory(t testing.TB, id, body string, opts Options) *Index {
+	t.Helper()
+	ix, err := Build(context.Background(), []*knowledge.Story{story(id, body)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// mustAsk asks ix q, failing the test on an error.
+func mustAsk(t testing.TB, ix *Index, q string) *Answer {
+	t.Helper()
+	a, err := ix.Ask(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%q: %v", q, err)
+	}
+	return a
+}
+
 func buildDefault(t testing.TB, opts Options) *Index {
 	t.Helper()
 	ix, err := Build(context.Background(), knowledge.Default(), opts)

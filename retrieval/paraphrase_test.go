@@ -21,10 +21,7 @@ func TestNewsClassesCoverParaphrases(t *testing.T) {
 		"who wants to bomb the cartels":       "Some officials want military strikes on the cartels.",
 		"was there a response from the south": "The South retaliated by firing dozens of rounds of artillery.",
 	} {
-		ix, err := Build(context.Background(), []*knowledge.Story{story("s", sentence)}, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ix := buildStory(t, "s", sentence, Options{})
 		qi := ix.analyze(q)
 		full := 0.0
 		for i := range qi.terms {
@@ -59,10 +56,7 @@ func TestCasualtyWordIsOnlyCasualties(t *testing.T) {
 func TestWhoBacksParaphrases(t *testing.T) {
 	ix := buildDefault(t, testOptions())
 	for _, q := range []string{"who backs hitting the cartels", "who wants to bomb the cartels"} {
-		a, err := ix.Ask(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := mustAsk(t, ix, q)
 		if a.Outcome != OutcomeAnswer || len(a.Citations) < 2 ||
 			!strings.Contains(a.Citations[0].Quote, "faction supports military strikes") || !strings.Contains(a.Citations[1].Quote, "Sebastian Gorka") {
 			t.Errorf("%q: %s %q, want the faction's sentence, then Gorka's", q, a.Outcome, a.Text)
@@ -86,10 +80,7 @@ func TestWhoBacksAmongStories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := ix.Ask(context.Background(), "who backs hitting the cartels")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustAsk(t, ix, "who backs hitting the cartels")
 	if a.Outcome != OutcomeAnswer || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "faction supports military strikes") {
 		t.Errorf("%s %q, want the faction's sentence", a.Outcome, a.Text)
 	}
