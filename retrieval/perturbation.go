@@ -59,7 +59,8 @@ func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int, s
 
 // oppositeFunctionWords are opposites among the words that retrieval
 // drops as stop words, so WordNet is never asked about them: "what is
-// considered less fundamental" against "more fundamental".
+// considered less fundamental" against "more fundamental", "only some
+// celestial bodies" against "all celestial bodies".
 var oppositeFunctionWords = map[string][]string{
 	"more": {"less", "fewer"}, "less": {"more"}, "fewer": {"more"},
 	"most": {"least", "fewest"}, "least": {"most"}, "fewest": {"most"},
@@ -67,4 +68,6 @@ var oppositeFunctionWords = map[string][]string{
 	"above": {"below"}, "below": {"above"},
 	"over": {"under"}, "under": {"over"},
 	"first": {"last"}, "last": {"first"},
+	"some": {"all", "every"}, "all": {"some", "none"}, "every": {"some"}, "none": {"all"},
+	"many": {"few"}, "few": {"many"}, "always": {"never"}, "never": {"always"},
 }

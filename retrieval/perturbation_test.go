@@ -44,6 +44,7 @@ func TestPerturbationMarks(t *testing.T) {
 		"William invaded Scotland in the 11th century, riding as far as Abernethy.\n\n" +
 		"Galileo was instrumental in describing the characteristics of falling objects.\n\n" +
 		"In an area of science where our understanding is rapidly changing, this has been raised as a shortcoming.\n\n" +
+		"Newton realized that since all celestial bodies followed the same laws of motion, his law of gravity had to be universal.\n\n" +
 		"The city council met on Monday."
 	ix, err := Build(ctx, []*knowledge.Story{story("physics", body)}, Options{})
 	if err != nil {
@@ -63,6 +64,9 @@ func TestPerturbationMarks(t *testing.T) {
 		// An opposite through a synonym: "slowly" opposes "quickly".
 		{"in what area of science is our understanding slowly changing", cAntonym, 1},
 		{"in what area of science is our understanding rapidly changing", cAntonym, 0},
+		// A quantifier turned around: "only some" against "all".
+		{"who realized that only some celestial bodies followed the same laws of motion", cAntonym, 1},
+		{"who realized that all celestial bodies followed the same laws of motion", cAntonym, 0},
 		// For a yes/no question the opposite is the answer, not a mismatch.
 		{"is our understanding of science slowly changing", cAntonym, 0},
 	} {
