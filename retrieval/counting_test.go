@@ -236,6 +236,7 @@ func TestHowManyCasualties(t *testing.T) {
 func TestCasualtyWord(t *testing.T) {
 	for q, want := range map[string]string{
 		"how many ppl died in the stampede":   "died",
+		"how many died in the stampede":       "died",
 		"How many were wounded?":              "wounded",
 		"did any fans get hurt":               "hurt",
 		"was anyone hurt":                     "hurt",
