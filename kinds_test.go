@@ -43,7 +43,7 @@ func TestQuestionKinds(t *testing.T) {
 		{"link pls", "meta", "answer", "Latin Times"},
 		{"whats the link to the article", "meta", "answer", "Latin Times"},
 		{"how old is this article", "meta", "answer", "2025"},
-		{"is there a link between miller and gorka", "yesno", "none", ""},
+		{"is there a link between miller and gorka", "yesno", "closest", "Sebastian Gorka"}, // on the story's topic: hedged, not declined
 		{"What is Stephen Miller's job?", "role", "answer", "Deputy Chief of Staff for Policy Stephen Miller"},
 		{"who's gorka", "role", "answer", "senior director for counterterrorism"},
 		{"what did Sheinbaum say about an invasion", "stance", "answer", "would never tolerate"},

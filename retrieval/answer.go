@@ -163,7 +163,11 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 			cands = ix.score(ctx, qi, hits)
 		}
 	}
-	if len(cands) == 0 || onTopic(cands) < threshold || ix.offTopic(ctx, all, topScored(cands)) {
+	// Below the threshold a question that names what its one story names
+	// is hedged, not declined: the story touches it.
+	below := len(cands) > 0 && onTopic(cands) < threshold
+	hedgeOnly := below && ix.namesRareTerm(qi, topScored(cands))
+	if len(cands) == 0 || below && !hedgeOnly || ix.offTopic(ctx, all, topScored(cands)) {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))
 		if len(cands) > 0 {
@@ -186,7 +190,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 	a.Score = cands[0].answerability()
 	a.Confidence = ix.confidence(qi, cands)
 	a.Outcome = OutcomeAnswer
-	if a.Confidence < ix.opts.AnswerAbove {
+	if a.Confidence < ix.opts.AnswerAbove || hedgeOnly {
 		a.Outcome = OutcomeClosest
 	}
 	if ix.casualtyMismatch(q, qi, cands[0].sentence) {

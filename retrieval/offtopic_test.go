@@ -71,3 +71,35 @@ func TestAbsentShare(t *testing.T) {
 		t.Errorf("absentShare with every term absent = %.2f, want 1", all)
 	}
 }
+
+// TestRareTermHedged: with one story loaded, a question below the decline
+// threshold that names what only a sentence or two of the story name is
+// hedged with that sentence, not declined; a question naming nothing of
+// the story still is. With a second story loaded the same question is
+// declined: among many stories a rare term proves nothing.
+func TestRareTermHedged(t *testing.T) {
+	ctx := context.Background()
+	const q = "which paper reported gorka leads the hard line"
+	one := buildDefault(t, testOptions())
+	r, err := one.read(ctx, one.normalizeQuestion(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.cands) == 0 || onTopic(r.cands) >= r.threshold {
+		t.Fatalf("%q: the test wants a question below the decline threshold (candidates %d)", q, len(r.cands))
+	}
+	a := mustAsk(t, one, q)
+	if a.Outcome != OutcomeClosest || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "New York Times") {
+		t.Errorf("one story: Ask(%q) = %s %+v, want it hedged with the New York Times sentence", q, a.Outcome, a.Citations)
+	}
+	if a := mustAsk(t, one, "how do i bake sourdough bread"); a.Outcome != OutcomeNone {
+		t.Errorf("one story: an off-topic question = %s %q, want it declined", a.Outcome, a.Text)
+	}
+	two, err := Build(ctx, append(knowledge.Default(), story("bridge", "The mayor opened the new river bridge on Monday.")), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := mustAsk(t, two, q); a.Outcome != OutcomeNone {
+		t.Errorf("two stories: Ask(%q) = %s %q, want it declined", q, a.Outcome, a.Text)
+	}
+}
