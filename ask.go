@@ -195,6 +195,9 @@ func printAnswer(w io.Writer, a *retrieval.Answer) {
 		if a.Outcome == retrieval.OutcomeClosest {
 			fmt.Fprintln(w, retrieval.ClosestIntro)
 		}
+		if a.Preface != "" {
+			fmt.Fprintln(w, a.Preface)
+		}
 		for _, c := range a.Citations {
 			fmt.Fprintf(w, "“%s” [%d]\n", c.Quote, c.N)
 		}

@@ -99,4 +99,11 @@ func TestWholeStoryQuestionsPickTheStory(t *testing.T) {
 	if err != nil || !strings.HasPrefix(a.Text, "I know 2 stories") || len(a.Citations) != 2 {
 		t.Errorf("tl;dr of two stories: %v %q", err, a.Text)
 	}
+	// The CLI, like the Discord embed, rebuilds the reply from the
+	// citations: it must still say what the quotes are.
+	var out strings.Builder
+	printAnswer(&out, a)
+	if !strings.HasPrefix(out.String(), "I know 2 stories; ask about one of them by what it is about.\n“") {
+		t.Errorf("printAnswer of a list of stories:\n%s", out.String())
+	}
 }

@@ -337,6 +337,9 @@ func AnswerMessage(a *retrieval.Answer, key string) ([]*discordgo.MessageEmbed, 
 			e.Color = colorClosest
 			desc.WriteString(EscapeMarkdown(retrieval.ClosestIntro) + "\n")
 		}
+		if p := flatten(a.Preface); p != "" {
+			desc.WriteString(EscapeMarkdown(p) + "\n")
+		}
 		for i, c := range cited {
 			if i > 0 {
 				desc.WriteByte(' ')

@@ -188,6 +188,14 @@ func TestAnswerMessage(t *testing.T) {
 			t.Errorf("a hedged answer claims to know the passage does not answer: %q", f.Name)
 		}
 	}
+	// A list of the stories known says what it is before the leads it
+	// quotes, with its Markdown escaped.
+	listing := &retrieval.Answer{Question: "q", Outcome: retrieval.OutcomeAnswer, Preface: "I know 7 stories; ask *one*. 1 of them:", Index: "v",
+		Citations: []retrieval.Citation{{N: 1, Title: "T", Paragraph: 1, Sentence: 1, Quote: "lead", ChunkID: "c1"}}}
+	embeds, _ = AnswerMessage(listing, "k")
+	if d := embeds[0].Description; d != `I know 7 stories; ask \*one\*. 1 of them:`+"\nlead [1]" {
+		t.Errorf("listing: %q", d)
+	}
 	embeds, comps = AnswerMessage(&retrieval.Answer{Question: "q", Outcome: retrieval.OutcomeNone, Text: "None of the stories say."}, "k")
 	if e := embeds[0]; e.Description != "None of the stories say." || e.Color != colorDecline || len(e.Fields) != 0 {
 		t.Errorf("declined: %q %x %+v", e.Description, e.Color, e.Fields)

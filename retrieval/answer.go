@@ -22,6 +22,10 @@ type Answer struct {
 	// Found is Outcome == OutcomeAnswer: a sentence answers confidently.
 	Found bool   `json:"found"`
 	Text  string `json:"text"`
+	// Preface, when set, says what the citations are before they are
+	// quoted ("I know 73 stories; …" over a list of their leads). Text
+	// opens with it; a reply rebuilt from Citations must show it too.
+	Preface string `json:"preface,omitempty"`
 	// Citations are the quoted sentences: the answer, or with
 	// OutcomeClosest the nearest the story comes. None with OutcomeNone.
 	Citations []Citation `json:"citations"`
@@ -217,11 +221,18 @@ func (ix *Index) quote(a *Answer, picked []candidate) {
 }
 
 // writeText sets a's text from its outcome and citations, the way every
-// answer reads: ClosestIntro when hedged, then each quote with its [n].
+// answer reads: ClosestIntro when hedged, the preface, then each quote with
+// its [n].
 func writeText(a *Answer) {
 	var text strings.Builder
 	if a.Outcome == OutcomeClosest {
 		text.WriteString(ClosestIntro)
+	}
+	if a.Preface != "" {
+		if text.Len() > 0 {
+			text.WriteByte(' ')
+		}
+		text.WriteString(a.Preface)
 	}
 	for _, c := range a.Citations {
 		if text.Len() > 0 {

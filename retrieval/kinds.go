@@ -438,14 +438,15 @@ func (ix *Index) listStories(a *Answer) {
 		g := ix.leadSentence(s)
 		picked = append(picked, candidate{sentence: g, chunk: ix.chunkOf(g)})
 	}
+	a.Preface = fmt.Sprintf("I know %d stories; ask about one of them by what it is about.", len(ix.stories))
+	if len(ix.stories) > shown {
+		a.Preface += fmt.Sprintf(" %d of them:", shown)
+	}
 	ix.quote(a, picked)
 	var b strings.Builder
-	fmt.Fprintf(&b, "I know %d stories; ask about one of them by what it is about. ", len(ix.stories))
-	for i, c := range a.Citations {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		fmt.Fprintf(&b, "%s: %s [%d]", c.Title, c.Quote, c.N)
+	b.WriteString(a.Preface)
+	for _, c := range a.Citations {
+		fmt.Fprintf(&b, " %s: %s [%d]", c.Title, c.Quote, c.N)
 	}
 	if len(ix.stories) > shown {
 		fmt.Fprintf(&b, " … and %d more.", len(ix.stories)-shown)
