@@ -130,7 +130,7 @@ func TestEvalReadsSquad2AndWritesEachQuestion(t *testing.T) {
 	}
 }
 
-func TestEvalReadsNaturalSetsInBothModes(t *testing.T) {
+func TestEvalReadsNaturalSetsInEveryMode(t *testing.T) {
 	stories := t.TempDir()
 	os.WriteFile(filepath.Join(stories, "bees.md"), []byte("---\ntitle: Bees return\npublisher: Wikinews\nyear: 2021\n---\n\nBees returned to the valley in 2021 after a wet spring.\n\nThe beekeeper, Ada Crane, counted 2,000 hives.\n"), 0o644)
 	set := `{"about": "test", "questions": [
@@ -154,10 +154,10 @@ func TestEvalReadsNaturalSetsInBothModes(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Stories != 2 || len(rep.Parts) != 4 {
+	if rep.Stories != 2 || len(rep.Parts) != 8 {
 		t.Fatalf("report %s", out)
 	}
-	for _, mode := range []string{"story", "folder"} {
+	for _, mode := range []string{"story", "folder", "after", "switch"} {
 		test, fit := rep.Parts[mode+"/test"], rep.Parts[mode+"/fit"]
 		if test.Questions != 2 || test.AnswerSentence1 != 100 || test.OffTopicDeclined == nil || *test.OffTopicDeclined != 100 || test.ByKind["offtopic"] == nil {
 			t.Errorf("%s/test: %+v", mode, test)

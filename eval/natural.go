@@ -89,12 +89,21 @@ const (
 	// ModeFolder asks every question of one knowledge base holding the
 	// whole Wikinews folder and the built-in story.
 	ModeFolder = "folder"
+	// ModeAfter asks the whole folder each question as a follow-up on its
+	// own story (retrieval.Index.AskAfter): the asker's last answer quoted
+	// it, as in a conversation about that story.
+	ModeAfter = "after"
+	// ModeSwitch asks the whole folder each question as a follow-up on
+	// another story (the one the set's nearest earlier question about a
+	// different story is about): the asker changes the subject.
+	ModeSwitch = "switch"
 )
 
 // NaturalReport holds a natural set's figures for each mode and split.
 type NaturalReport struct {
 	Stories int `json:"stories"`
-	// Parts are keyed "story/test", "story/fit", "folder/test", "folder/fit".
+	// Parts are keyed "story/test", "story/fit", "folder/test", "folder/fit",
+	// and likewise for "after" and "switch".
 	Parts map[string]*NaturalPart `json:"parts"`
 }
 
@@ -112,7 +121,7 @@ func (r *NaturalReport) PartNames() []string {
 	for k := range r.Parts {
 		names = append(names, k)
 	}
-	order := map[string]int{"story/test": 0, "story/fit": 1, "folder/test": 2, "folder/fit": 3}
+	order := map[string]int{"story/test": 0, "story/fit": 1, "folder/test": 2, "folder/fit": 3, "after/test": 4, "after/fit": 5, "switch/test": 6, "switch/fit": 7}
 	sort.Slice(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
 	return names
 }
@@ -171,17 +180,25 @@ func RunNatural(ctx context.Context, set *NaturalSet, storiesDir string, opts Op
 
 	rep := &NaturalReport{Stories: len(all.Stories()), Parts: map[string]*NaturalPart{}}
 	parts := map[string][]Result{}
-	done, total := 0, 2*len(set.Questions)
-	for _, mode := range []string{ModeStory, ModeFolder} {
-		for _, q := range set.Questions {
+	modes := []string{ModeStory, ModeFolder, ModeAfter, ModeSwitch}
+	done, total := 0, len(modes)*len(set.Questions)
+	for _, mode := range modes {
+		for i, q := range set.Questions {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			ix := all
-			if mode == ModeStory {
-				ix = indexes[q.Story]
+			var ans *retrieval.Answer
+			var err error
+			switch mode {
+			case ModeStory:
+				ans, err = indexes[q.Story].Ask(ctx, q.Q)
+			case ModeFolder:
+				ans, err = all.Ask(ctx, q.Q)
+			case ModeAfter:
+				ans, err = all.AskAfter(ctx, q.Q, storyID(q.Story, byFile, builtIn))
+			case ModeSwitch:
+				ans, err = all.AskAfter(ctx, q.Q, storyID(otherStory(set.Questions, i), byFile, builtIn))
 			}
-			ans, err := ix.Ask(ctx, q.Q)
 			if err != nil && !errors.Is(err, retrieval.ErrEmptyQuestion) {
 				return nil, fmt.Errorf("question %s: %w", q.ID, err)
 			}
@@ -191,7 +208,7 @@ func RunNatural(ctx context.Context, set *NaturalSet, storiesDir string, opts Op
 			r := newResult(ans, q.Answers)
 			r.ID, r.Article, r.Mode, r.Split, r.Question, r.Kind = q.ID, q.Story, mode, q.Split, q.Q, q.Kind
 			r.Answerable, r.OffTopic = q.Answerable, q.Kind == "offtopic"
-			if mode == ModeFolder && len(ans.Citations) > 0 && !fromStory(ans.Citations[0], q.Story, byFile, builtIn) {
+			if mode != ModeStory && len(ans.Citations) > 0 && !fromStory(ans.Citations[0], q.Story, byFile, builtIn) {
 				r.HoldsGold = false // the right words from the wrong story
 			}
 			if opts.Record != nil {
@@ -211,6 +228,33 @@ func RunNatural(ctx context.Context, set *NaturalSet, storiesDir string, opts Op
 		rep.Parts[k] = p
 	}
 	return rep, nil
+}
+
+// storyID is the ID of the set's story name.
+func storyID(name string, byFile map[string]*knowledge.Story, builtIn []*knowledge.Story) string {
+	if name == DefaultStory {
+		return builtIn[0].ID
+	}
+	if s := byFile[name]; s != nil {
+		return s.ID
+	}
+	return ""
+}
+
+// otherStory is the story of the nearest question before qs[i] (or, for
+// the first, after it) that is about a different story.
+func otherStory(qs []NaturalQuestion, i int) string {
+	for j := i - 1; j >= 0; j-- {
+		if qs[j].Story != qs[i].Story {
+			return qs[j].Story
+		}
+	}
+	for j := i + 1; j < len(qs); j++ {
+		if qs[j].Story != qs[i].Story {
+			return qs[j].Story
+		}
+	}
+	return ""
 }
 
 func fromStory(c retrieval.Citation, name string, byFile map[string]*knowledge.Story, builtIn []*knowledge.Story) bool {

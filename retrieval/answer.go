@@ -106,6 +106,11 @@ const maxSupporting = 2
 // Err* values; a question the stories do not answer is an Answer with Found
 // false, not an error.
 func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
+	return ix.ask(ctx, question, -1)
+}
+
+// ask is Ask for a question that follows up on story follow (-1: none).
+func (ix *Index) ask(ctx context.Context, question string, follow int) (*Answer, error) {
 	start := time.Now()
 	q, err := CleanQuestion(question)
 	if err != nil {
@@ -114,14 +119,14 @@ func (ix *Index) Ask(ctx context.Context, question string) (*Answer, error) {
 	asked := q
 	q = ix.normalizeQuestion(q)
 	if parts := splitQuestion(q); len(parts) > 1 {
-		return ix.askParts(ctx, asked, parts, start)
+		return ix.askParts(ctx, asked, parts, follow, start)
 	}
-	return ix.answerOne(ctx, asked, q, start)
+	return ix.answerOne(ctx, asked, q, follow, start)
 }
 
 // answerOne answers q, one question read as Ask reads it; asked is what was
-// typed, which the answer repeats.
-func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time) (*Answer, error) {
+// typed, which the answer repeats. follow is the story q follows up on, or -1.
+func (ix *Index) answerOne(ctx context.Context, asked, q string, follow int, start time.Time) (*Answer, error) {
 	if ix.looksForeign(q) {
 		return &Answer{Question: asked, Outcome: OutcomeNone, Kind: askOther.name(), Text: ForeignText, Index: ix.version, Took: time.Since(start)}, nil
 	}
@@ -129,7 +134,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 	if kind == askOverview && ix.namesNoTitle(withTopic(q)) {
 		kind = askOther // "what's up with Gorka" asks about Gorka
 	}
-	if a := ix.wholeStoryAnswer(ctx, q, kind); a != nil {
+	if a := ix.wholeStoryAnswer(ctx, q, kind, follow); a != nil {
 		a.Question = asked
 		a.Took = time.Since(start)
 		return a, nil
@@ -160,6 +165,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, start time.Time
 	// Its sentences are read from that story's best passages, as if it
 	// were the only story, not just from those that made the top k.
 	cands, story := ix.pointedCandidates(qi, cands)
+	story = ix.followedStory(qi, r.search, story, follow)
 	all := qi
 	if story >= 0 {
 		if hits := ix.storyHits(r.search, story, ix.opts.TopK); len(hits) > 0 {

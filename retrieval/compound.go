@@ -99,12 +99,12 @@ func replacePronoun(p, subject string) string {
 // part's, so that a part the story does not answer is never hidden behind
 // one it does: hedged when any part is hedged or declined and some part has
 // quotes, declined when no part has any.
-func (ix *Index) askParts(ctx context.Context, asked string, parts []string, start time.Time) (*Answer, error) {
+func (ix *Index) askParts(ctx context.Context, asked string, parts []string, follow int, start time.Time) (*Answer, error) {
 	out := &Answer{Question: asked, Outcome: OutcomeAnswer, Index: ix.version, Confidence: 1, Score: 1}
 	seen := map[string]bool{}
 	var declined []string
 	for i, p := range parts {
-		a, err := ix.answerOne(ctx, p, p, start)
+		a, err := ix.answerOne(ctx, p, p, follow, start)
 		if err != nil {
 			return nil, fmt.Errorf("part %d of the question: %w", i+1, err)
 		}

@@ -45,7 +45,7 @@ func TestTwoQuestionsAtOnce(t *testing.T) {
 	if a.Outcome != OutcomeAnswer || len(a.Citations) < 2 || !strings.Contains(a.Citations[0].Quote, "Sebastian Gorka") || !strings.Contains(a.Citations[1].Quote, "Sheinbaum saying") {
 		t.Errorf("gorka and sheinbaum: %+v", a)
 	}
-	if whole, _ := ix.answerOne(ctx, a.Question, a.Question, time.Now()); whole.Outcome == OutcomeAnswer {
+	if whole, _ := ix.answerOne(ctx, a.Question, a.Question, -1, time.Now()); whole.Outcome == OutcomeAnswer {
 		t.Errorf("read as one question it is answered too: the case shows nothing")
 	}
 	a, err = ix.Ask(ctx, "When were the cartels designated, and who is Miller?")

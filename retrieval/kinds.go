@@ -235,16 +235,18 @@ func hasRoleCue(sentence string, questionWords map[string]bool) bool {
 
 // wholeStoryAnswer answers overview and meta questions, or returns nil when
 // q is neither.
-func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionType) *Answer {
+func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionType, follow int) *Answer {
 	if kind != askOverview && kind != askMeta {
 		return nil
 	}
 	a := &Answer{Question: q, Index: ix.version, Kind: kind.name(), Outcome: OutcomeAnswer, Found: true, Confidence: 1, Score: 1}
-	story, ok, missing := ix.pointedStory(q, kind)
+	story, ok, missing := ix.pointedStory(q, kind, follow)
 	switch {
 	case len(missing) > 0:
 		ix.notLoaded(a, missing)
 		return a
+	case !ok && follow >= 0:
+		story = follow // "who published this" asks about the story just quoted
 	case !ok:
 		ix.listStories(a)
 		return a
@@ -258,10 +260,11 @@ func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionTy
 }
 
 // pointedStory is the story a whole-story question is about: the only one,
-// or the one its other words find. ok is false when several stories are
+// or the one its other words find; in a follow-up on story follow (≥ 0),
+// that one when it holds them all. ok is false when several stories are
 // loaded and nothing points to one. missing holds the words that point at
 // a story the bot does not have ("tl;dr of the bitcoin story").
-func (ix *Index) pointedStory(q string, kind questionType) (story int, ok bool, missing []string) {
+func (ix *Index) pointedStory(q string, kind questionType, follow int) (story int, ok bool, missing []string) {
 	vocab := overviewVocab
 	if kind == askMeta {
 		vocab = metaVocab
@@ -286,6 +289,8 @@ func (ix *Index) pointedStory(q string, kind questionType) (story int, ok bool, 
 	switch {
 	case len(ix.stories) == 1:
 		return 0, true, nil
+	case follow >= 0 && len(pointer) > 0 && ix.holdsAll(follow, pointer):
+		return follow, true, nil
 	case len(hits) == 0:
 		return 0, false, nil
 	}
