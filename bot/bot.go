@@ -127,6 +127,8 @@ type Bot struct {
 	actions  *rateLimiter // /sources and buttons
 	gate     gate
 	feedback *feedbackBook
+	// followUps remembers each asker's last quoted story in each channel.
+	followUps *conversations
 
 	// inflight counts handlers running, so shutdown can let them finish.
 	inflight flights
@@ -168,15 +170,16 @@ func New(cfg Config) (*Bot, error) {
 		m = noMetrics{}
 	}
 	b := &Bot{
-		cfg:      cfg,
-		lib:      cfg.Library,
-		metrics:  m,
-		limiter:  newRateLimiter(cfg.PerUserPerMinute, defaultMaxUsers),
-		actions:  newRateLimiter(ActionsPerQuestion*cfg.PerUserPerMinute, defaultMaxUsers),
-		gate:     newGate(cfg.Concurrency),
-		feedback: newFeedbackBook(defaultFeedbackAnswers),
-		fatal:    make(chan struct{}),
-		now:      time.Now,
+		cfg:       cfg,
+		lib:       cfg.Library,
+		metrics:   m,
+		limiter:   newRateLimiter(cfg.PerUserPerMinute, defaultMaxUsers),
+		actions:   newRateLimiter(ActionsPerQuestion*cfg.PerUserPerMinute, defaultMaxUsers),
+		gate:      newGate(cfg.Concurrency),
+		feedback:  newFeedbackBook(defaultFeedbackAnswers),
+		followUps: newConversations(defaultMaxConversations, followUpFor),
+		fatal:     make(chan struct{}),
+		now:       time.Now,
 	}
 	var h slog.Handler = slog.NewJSONHandler(io.Discard, nil)
 	if cfg.Log != nil {

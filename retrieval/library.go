@@ -62,6 +62,16 @@ func (l *Library) Ask(ctx context.Context, question string) (*Answer, error) {
 	return ix.Ask(ctx, question)
 }
 
+// AskAfter answers from the current snapshot as a follow-up on story
+// storyID (Index.AskAfter). A story a reload removed is no follow-up.
+func (l *Library) AskAfter(ctx context.Context, question, storyID string) (*Answer, error) {
+	ix := l.Current()
+	if ix == nil {
+		return nil, ErrNoIndex
+	}
+	return ix.AskAfter(ctx, question, storyID)
+}
+
 // ReloadReport says what a reload changed.
 type ReloadReport struct {
 	Added    []string      `json:"added"` // story IDs
