@@ -176,7 +176,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, follow int, sta
 	// Below the threshold a question that names what its one story names
 	// is hedged, not declined: the story touches it.
 	below := len(cands) > 0 && onTopic(cands) < threshold
-	hedgeOnly := below && ix.namesRareTerm(qi, topScored(cands))
+	hedgeOnly := below && (ix.namesRareTerm(qi, topScored(cands)) || ix.namesTitleTerm(qi))
 	if len(cands) == 0 || below && !hedgeOnly || ix.offTopic(ctx, all, topScored(cands)) {
 		a.Outcome = OutcomeNone
 		a.Text = notFoundText(len(ix.stories))

@@ -103,3 +103,42 @@ func TestRareTermHedged(t *testing.T) {
 		t.Errorf("two stories: Ask(%q) = %s %q, want it declined", q, a.Outcome, a.Text)
 	}
 }
+
+// TestTitleTermHedged: with one story loaded, a question below the decline
+// threshold that holds a word of the story's title, or a synonym of one
+// ("bomb" for "strikes"), is on its topic and hedged with the closest
+// sentence, not declined; "what could strikes put at risk" quotes the
+// sentence on what an intervention could shut down.
+func TestTitleTermHedged(t *testing.T) {
+	ctx := context.Background()
+	one := buildDefault(t, testOptions())
+	for q, want := range map[string]string{
+		"what could strikes put at risk": "shut down cooperation",
+		"why are they divided":           "division between White House officials",
+		"is trump going to bomb mexico":  "",
+	} {
+		r, err := one.read(ctx, one.normalizeQuestion(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.cands) == 0 || onTopic(r.cands) >= r.threshold {
+			t.Fatalf("%q: the test wants a question below the decline threshold (candidates %d)", q, len(r.cands))
+		}
+		a := mustAsk(t, one, q)
+		if a.Outcome != OutcomeClosest || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, want) {
+			t.Errorf("Ask(%q) = %s %+v, want it hedged, quoting %q first", q, a.Outcome, a.Citations, want)
+		}
+	}
+	for _, q := range []string{"whats the capital of france", "how many ounces in a cup", "whats the plot of the hobbit"} {
+		if a := mustAsk(t, one, q); a.Outcome != OutcomeNone {
+			t.Errorf("an off-topic question %q = %s %q, want it declined", q, a.Outcome, a.Text)
+		}
+	}
+	two, err := Build(ctx, append(knowledge.Default(), story("bridge", "The mayor opened the new river bridge on Monday.")), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := mustAsk(t, two, "why are they divided"); a.Outcome != OutcomeNone {
+		t.Errorf("two stories: %s %q, want it declined: the title is one story's of two", a.Outcome, a.Text)
+	}
+}
