@@ -186,6 +186,9 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, follow int, sta
 		a.Took = time.Since(start)
 		return a, nil
 	}
+	if qi.asked == askStance {
+		ix.holderFirst(cands, holderTerms(q))
+	}
 	// The best sentence is [1]: the answer first, then what supports it.
 	picked := ix.pickSupporting(qi, cands, threshold)
 	// "When did the broadcasts start?" — "South Korea had recently

@@ -193,6 +193,10 @@ var (
 // about the strikes that does not name Trump: a stance is someone's.
 var stanceHolder = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+(.+?)\s+(?:think|thinks|thought|say|says|said|feel|feels|felt|want|wants|wanted|believe|believes|respond|responded|react|reacted|view|views|make|plan|plans|propose|proposes)\b`)
 
+// "Is Miller for or against strikes?", "where does Sheinbaum stand": the
+// same, asked as a side.
+var sideHolder = regexp.MustCompile(`(?i)^(?:(?:is|are|was|were)\s+(.+?)\s+(?:for or against|for|against|in favou?r of|opposed to|pro|anti)\b|where\s+(?:does|do|did|is|are)\s+(.+?)\s+stand\b)`)
+
 // "What did Gorka say?" asks for words: a sentence naming Gorka that
 // reports no one's words ("the approach is led by Gorka") does not give
 // them. sayQuestion asks for words; reportsWords finds them: a verb of
@@ -201,6 +205,50 @@ var (
 	sayQuestion  = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+.+?\s+(?:say|says|said|tell|told)\b`)
 	reportsWords = regexp.MustCompile(`(?i)\b(said|says|say|saying|told|tells|tell|telling|stated|states|statement|announced|wrote|writes|added|asked|argued|warned|urged|insisted|claimed|declared|noted|explained|according to|remarks|commented|responded|replied|called|described|clarified|stressed|emphasi[sz]ed|suggested|believed|believes|maintained|contended|acknowledged|admitted|denied|confirmed|proposed|hinted|pointed out|quoted|testified|recalled)\b|["“”]`)
 )
+
+// holderFirst moves to the front the best candidate that names the holder
+// itself,
+// when the best one does not and it scores at least holderFirstShare of
+// it: "is Miller for or against strikes?" is answered by the sentence on
+// Miller's cautious approach, not by the one on a faction that supports
+// strikes, which shares more of the question's words.
+func (ix *Index) holderFirst(cands []candidate, holder []string) {
+	if holder == nil || len(cands) < 2 || ix.namesHolder(cands[0].sentence, holder) || ix.ledInByHolder(cands[0].sentence, holder) {
+		return
+	}
+	for i, c := range cands[1:] {
+		if c.score < holderFirstShare*cands[0].score {
+			return
+		}
+		if c.stated && c.cue && !leadsIn(ix.sentenceText(c.sentence)) && ix.sentenceNames(c.sentence, holder) {
+			copy(cands[1:i+2], cands[:i+1])
+			cands[0] = c
+			return
+		}
+	}
+}
+
+const holderFirstShare = 0.6
+
+// ledInByHolder reports whether the sentence before g is a lead-in that
+// names the holder ("Here's what some reviewers have said:"), whose words
+// g gives.
+func (ix *Index) ledInByHolder(g int, holder []string) bool {
+	p := g - 1
+	return p >= 0 && ix.storyOf(p) == ix.storyOf(g) && leadsIn(ix.sentenceText(p)) && ix.sentenceNames(p, holder)
+}
+
+// sentenceNames reports whether sentence g itself names one of the
+// holder's words: a neighbour's name does not make it the holder's.
+func (ix *Index) sentenceNames(g int, holder []string) bool {
+	terms := ix.sentenceTerms(g)
+	for _, h := range holder {
+		if contains(terms, h) {
+			return true
+		}
+	}
+	return ix.spellsOut(g, holder)
+}
 
 // givesWords reports whether sentence g reports someone's words, or speaks
 // in the first person.
@@ -227,10 +275,13 @@ var firstPerson = toSet("i", "my", "me", "we", "our")
 func holderTerms(q string) []string {
 	m := stanceHolder.FindStringSubmatch(q)
 	if m == nil {
+		m = sideHolder.FindStringSubmatch(q)
+	}
+	if m == nil {
 		return nil
 	}
 	var out []string
-	for _, w := range words(m[1]) {
+	for _, w := range words(strings.Join(m[1:], " ")) {
 		if stopWords[w] || pronouns[w] {
 			continue
 		}

@@ -88,6 +88,8 @@ func TestHolderTerms(t *testing.T) {
 		"what does the labour party think about it":    stem("labour") + " " + stem("party"),
 		"what does she think about moving the cup":     "",
 		"who backs the strikes":                        "",
+		"is miller for or against strikes":             stem("miller"),
+		"where does sheinbaum stand on it":             stem("sheinbaum"),
 	} {
 		if got := strings.Join(holderTerms(q), " "); got != want {
 			t.Errorf("holderTerms(%q) = %q, want %q", q, got, want)
@@ -117,6 +119,19 @@ func TestStanceWantsItsHolder(t *testing.T) {
 	}
 	if a.Outcome == OutcomeAnswer {
 		t.Errorf("answered confidently though no sentence gives the governor's view: %q", a.Text)
+	}
+}
+
+// "Is Miller for or against strikes?" is answered by the sentence on
+// Miller's approach, though the one on a faction that supports strikes
+// shares more of the question's words: the holder's sentence goes first.
+func TestStanceQuotesTheHolderFirst(t *testing.T) {
+	ix := buildDefault(t, testOptions())
+	for _, q := range []string{"is miller for or against strikes", "is miller in favor of strikes"} {
+		a := mustAsk(t, ix, q)
+		if a.Outcome == OutcomeNone || !strings.Contains(a.Citations[0].Quote, "Miller, despite his rhetoric") {
+			t.Errorf("Ask(%q) = %s %q, want the sentence on Miller's approach first", q, a.Outcome, a.Text)
+		}
 	}
 }
 
