@@ -43,19 +43,49 @@ func splitQuestion(q string) []string {
 	}
 	parts = append(parts, strings.TrimSpace(q[from:]))
 	subject := strings.Join(contentWords(parts[0]), " ")
-	if subject == "" || !questionStart.MatchString(parts[0]) {
+	// "Who wrote this and what is it about?": a first part about the
+	// story as a whole names the story, and "it" is the story.
+	whole := anyWholeStory(parts[:1])
+	if !whole && (subject == "" || !questionStart.MatchString(parts[0])) {
 		// "Communities are large, spread-out, and what other
 		// characteristic?" is one question.
 		return []string{q}
 	}
-	for i := 1; i < len(parts); i++ {
+	if isMeta(parts[0]) && namesNothing(parts[1:]) && !anyWholeStory(parts[1:]) {
+		// "Who published this and when?" asks the front matter both
+		// things at once: its answer gives the publisher and the year.
+		return []string{q}
+	}
+	for i := 1; i < len(parts) && !whole; i++ {
 		parts[i] = replacePronoun(parts[i], subject)
-		if len(contentWords(parts[i])) == 0 {
+		if len(contentWords(parts[i])) == 0 && !anyWholeStory(parts[i:i+1]) {
 			// "… designated? why?" asks why of the first part.
 			parts[i] = strings.TrimRight(parts[i], "?!. ") + " " + subject
 		}
 	}
 	return parts
+}
+
+// namesNothing reports whether no part names anything of its own ("when?").
+func namesNothing(parts []string) bool {
+	for _, p := range parts {
+		if len(contentWords(p)) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// anyWholeStory reports whether a part asks about the story as a whole:
+// "what is it about" names nothing, and asks no question of the first
+// part's subject.
+func anyWholeStory(parts []string) bool {
+	for _, p := range parts {
+		if isOverview(p) || isMeta(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // contentWords are q's words past stop words and question frames.

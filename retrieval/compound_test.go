@@ -22,6 +22,11 @@ func TestSplitQuestion(t *testing.T) {
 		{"Southern Californian communities are large, spread-out, and what other characteristic?", []string{"Southern Californian communities are large, spread-out, and what other characteristic?"}},
 		{"who favors strikes?", []string{"who favors strikes?"}},
 		{"what is the difference between miller and gorka", []string{"what is the difference between miller and gorka"}},
+		// A first part about the story as a whole: "it" is the story, and
+		// a bare "when" asks the front matter too.
+		{"who wrote this and what is it about", []string{"who wrote this", "what is it about"}},
+		{"tl;dr and who wrote it", []string{"tl;dr", "who wrote it"}},
+		{"who published this and when", []string{"who published this and when"}},
 		// More parts than one answer should carry.
 		{"who is miller? who is gorka? who is sheinbaum? who is trump?", []string{"who is miller? who is gorka? who is sheinbaum? who is trump?"}},
 	}
@@ -75,5 +80,20 @@ func TestTwoQuestionsAtOnce(t *testing.T) {
 	}
 	if a.Outcome != OutcomeNone || len(a.Citations) != 0 {
 		t.Errorf("no part answered: %s %q", a.Outcome, a.Text)
+	}
+}
+
+// TestStoryAndItsSource: "who published this and when" is answered from the
+// front matter, publisher and year, and "who wrote this and what is it
+// about" quotes the front matter and the overview, both confidently.
+func TestStoryAndItsSource(t *testing.T) {
+	ix := buildDefault(t, testOptions())
+	a := mustAsk(t, ix, "who published this and when")
+	if a.Outcome != OutcomeAnswer || len(a.Citations) != 1 || !strings.Contains(a.Citations[0].Quote, "Latin Times, 2025") {
+		t.Errorf("who published this and when: %s %q", a.Outcome, a.Text)
+	}
+	a = mustAsk(t, ix, "who wrote this and what is it about")
+	if a.Outcome != OutcomeAnswer || len(a.Citations) < 2 || !strings.Contains(a.Citations[0].Quote, "Latin Times") || !strings.Contains(a.Citations[1].Quote, "Stephen Miller hinted") {
+		t.Errorf("who wrote this and what is it about: %s %q", a.Outcome, a.Text)
 	}
 }
