@@ -116,6 +116,7 @@ func TestTitleTermHedged(t *testing.T) {
 		"what could strikes put at risk": "shut down cooperation",
 		"why are they divided":           "division between White House officials",
 		"is trump going to bomb mexico":  "",
+		"who wants to work with mexico":  "",
 	} {
 		r, err := one.read(ctx, one.normalizeQuestion(q))
 		if err != nil {
