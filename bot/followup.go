@@ -70,20 +70,9 @@ func (c *conversations) quoted(key, story string) {
 // evict drops the conversations past their time, and if none is, the
 // idlest. Call with mu held.
 func (c *conversations) evict(now time.Time) {
-	var idlest string
-	var idlestAt time.Time
-	for k, v := range c.last {
-		if now.Sub(v.at) > c.ttl {
-			delete(c.last, k)
-			continue
-		}
-		if idlest == "" || v.at.Before(idlestAt) {
-			idlest, idlestAt = k, v.at
-		}
-	}
-	if len(c.last) >= c.max {
-		delete(c.last, idlest)
-	}
+	evictIdle(c.last, c.max,
+		func(v conversation) bool { return now.Sub(v.at) > c.ttl },
+		func(v conversation) time.Time { return v.at })
 }
 
 // size is how many conversations are remembered, for tests.

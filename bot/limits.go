@@ -60,20 +60,9 @@ func (r *rateLimiter) allow(user string) (ok bool, retryAfter time.Duration) {
 // evict drops the buckets that have refilled (their users are idle), and
 // if none has, the least recently used one. Call with mu held.
 func (r *rateLimiter) evict(now time.Time) {
-	var oldest string
-	var oldestAt time.Time
-	for user, b := range r.users {
-		if b.tokens+now.Sub(b.last).Minutes()*r.perMinute >= r.perMinute {
-			delete(r.users, user)
-			continue
-		}
-		if oldest == "" || b.last.Before(oldestAt) {
-			oldest, oldestAt = user, b.last
-		}
-	}
-	if len(r.users) >= r.maxUsers {
-		delete(r.users, oldest)
-	}
+	evictIdle(r.users, r.maxUsers,
+		func(b *bucket) bool { return b.tokens+now.Sub(b.last).Minutes()*r.perMinute >= r.perMinute },
+		func(b *bucket) time.Time { return b.last })
 }
 
 // size is how many users the limiter remembers, for tests.

@@ -81,13 +81,7 @@ func TestRareTermHedged(t *testing.T) {
 	ctx := context.Background()
 	const q = "which paper reported gorka leads the hard line"
 	one := buildDefault(t, testOptions())
-	r, err := one.read(ctx, one.normalizeQuestion(q))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.cands) == 0 || onTopic(r.cands) >= r.threshold {
-		t.Fatalf("%q: the test wants a question below the decline threshold (candidates %d)", q, len(r.cands))
-	}
+	wantBelowThreshold(t, one, q)
 	a := mustAsk(t, one, q)
 	if a.Outcome != OutcomeClosest || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "New York Times") {
 		t.Errorf("one story: Ask(%q) = %s %+v, want it hedged with the New York Times sentence", q, a.Outcome, a.Citations)
@@ -110,7 +104,6 @@ func TestRareTermHedged(t *testing.T) {
 // sentence, not declined; "what could strikes put at risk" quotes the
 // sentence on what an intervention could shut down.
 func TestTitleTermHedged(t *testing.T) {
-	ctx := context.Background()
 	one := buildDefault(t, testOptions())
 	for q, want := range map[string]string{
 		"what could strikes put at risk": "shut down cooperation",
@@ -118,13 +111,7 @@ func TestTitleTermHedged(t *testing.T) {
 		"is trump going to bomb mexico":  "",
 		"who wants to work with mexico":  "",
 	} {
-		r, err := one.read(ctx, one.normalizeQuestion(q))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(r.cands) == 0 || onTopic(r.cands) >= r.threshold {
-			t.Fatalf("%q: the test wants a question below the decline threshold (candidates %d)", q, len(r.cands))
-		}
+		wantBelowThreshold(t, one, q)
 		a := mustAsk(t, one, q)
 		if a.Outcome != OutcomeClosest || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, want) {
 			t.Errorf("Ask(%q) = %s %+v, want it hedged, quoting %q first", q, a.Outcome, a.Citations, want)
@@ -135,11 +122,24 @@ func TestTitleTermHedged(t *testing.T) {
 			t.Errorf("an off-topic question %q = %s %q, want it declined", q, a.Outcome, a.Text)
 		}
 	}
-	two, err := Build(ctx, append(knowledge.Default(), story("bridge", "The mayor opened the new river bridge on Monday.")), testOptions())
+	two, err := Build(context.Background(), append(knowledge.Default(), story("bridge", "The mayor opened the new river bridge on Monday.")), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a := mustAsk(t, two, "why are they divided"); a.Outcome != OutcomeNone {
 		t.Errorf("two stories: %s %q, want it declined: the title is one story's of two", a.Outcome, a.Text)
+	}
+}
+
+// wantBelowThreshold stops the test unless q reads below ix's decline
+// threshold: what a hedge test's case must be to show anything.
+func wantBelowThreshold(t *testing.T, ix *Index, q string) {
+	t.Helper()
+	r, err := ix.read(context.Background(), ix.normalizeQuestion(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.cands) == 0 || onTopic(r.cands) >= r.threshold {
+		t.Fatalf("%q: the test wants a question below the decline threshold (candidates %d)", q, len(r.cands))
 	}
 }
