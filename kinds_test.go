@@ -43,6 +43,11 @@ func TestQuestionKinds(t *testing.T) {
 		{"link pls", "meta", "answer", "Latin Times"},
 		{"whats the link to the article", "meta", "answer", "Latin Times"},
 		{"how old is this article", "meta", "answer", "2025"},
+		{"what are the sources for this", "meta", "answer", "Latin Times"},
+		{"when did this happen", "meta", "closest", "2025"}, // the story is dated, not each event in it
+		{"who published this and when", "meta", "answer", "Latin Times, 2025"},
+		{"is miller for or against strikes", "stance", "closest", "Miller, despite his rhetoric"},
+		{"what could strikes put at risk", "reason", "closest", "shut down cooperation"},
 		{"is there a link between miller and gorka", "yesno", "closest", "Sebastian Gorka"}, // on the story's topic: hedged, not declined
 		{"What is Stephen Miller's job?", "role", "answer", "Deputy Chief of Staff for Policy Stephen Miller"},
 		{"who's gorka", "role", "answer", "senior director for counterterrorism"},

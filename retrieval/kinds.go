@@ -37,7 +37,7 @@ var (
 	topicWith = regexp.MustCompile(`(?i)^\W*(?:so |ok |okay )?(?:what'?s|whats|wats|what is) (?:(?:up|new|going on|happening) with|the (?:big )?deal with|the story with) (.+?)\W*$` +
 		`|^\W*(?:so |ok |okay )?(?:what'?s|whats|wats|what is) (.+?)(?:'s|’s) deal\W*$`)
 	// metaQuestion: who wrote or published the story, when, where from.
-	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$|\b(link|url)\W*(pls|please|plz)?\W*$|(what'?s|whats|what is) the (link|url)( to (it|this|that|the (story|article)))?\W*$|(got|have|is there) a (link|url|date)( to (it|this|that|the (story|article)))?\W*$|how old is (this|the|that|it)\b|^\W*(the )?(link|url) (to|for|of) (this|that|the) (\S+ ){0,3}(story|article|piece|interview)\W*(pls|please|plz)?\W*$)`)
+	metaQuestion = regexp.MustCompile(`(?i)\b(who (wrote|published|authored|posted|reported)|who'?s the (author|publisher|writer|source)|who is the (author|publisher|writer|source)|(written|published|posted) (by|when|on)|(when|what (year|date|day)|which (year|date|day)) (was|is) (this|it|that|the)\b.*\b(published|written|posted|released|out|from)|(what|which) (year|date|day)(?:'?s| is| was) (this|it|that|the)\b.*\bfrom|when was (the|this) (\S+ ){0,3}(article|story|interview|piece|post)\W*$|what(?:'?s| is)? the (source|publisher|author|publication|outlet|byline)|whats the (source|publisher|author|publication|outlet|date)|(what|which) (site|outlet|paper|newspaper|publication|website)|(what|which) year is|date on (this|it|the)|publisher|what(?:'?s| is) the date|where(?:'?s| is)? (this|it) from|source\W*$|\bsources? (for|of|on|behind) (this|it|that|the (story|article))\W*$|what are (the|its|your) sources\b|when did (this|it|that|all this) (happen|take place|occur)\W*$|\b(link|url)\W*(pls|please|plz)?\W*$|(what'?s|whats|what is) the (link|url)( to (it|this|that|the (story|article)))?\W*$|(got|have|is there) a (link|url|date)( to (it|this|that|the (story|article)))?\W*$|how old is (this|the|that|it)\b|^\W*(the )?(link|url) (to|for|of) (this|that|the) (\S+ ){0,3}(story|article|piece|interview)\W*(pls|please|plz)?\W*$)`)
 	// storyWords refer to the story itself: a meta question must name it
 	// ("who published this article") unless it is a few words long.
 	storyWords = toSet("this", "it", "article", "story", "piece", "post", "one", "news", "link", "source", "interview")
@@ -58,7 +58,7 @@ var (
 	overviewVocab = toSet("tl", "dr", "deal", "new", "with", "interview", "wht", "wats", "tldr", "summary", "summarize", "summarise", "summarizing", "sum", "up", "gist", "main", "key", "points", "point", "ideas", "idea",
 		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of",
 		"tell", "fill", "catch", "cover", "us", "can", "could", "you", "eli5", "explain", "like", "im", "am", "5", "five", "big")
-	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "publication", "outlet", "byline",
+	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "sources", "happen", "publication", "outlet", "byline",
 		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview",
 		"link", "url", "pls", "please", "plz", "got", "old")
 )
@@ -233,6 +233,10 @@ func hasRoleCue(sentence string, questionWords map[string]bool) bool {
 	return false
 }
 
+// eventWhen asks when what the story tells happened: "when did this
+// happen".
+var eventWhen = regexp.MustCompile(`(?i)\bwhen did (this|it|that|all this) (happen|take place|occur)\b`)
+
 // wholeStoryAnswer answers overview and meta questions, or returns nil when
 // q is neither.
 func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionType, follow int) *Answer {
@@ -253,6 +257,12 @@ func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionTy
 	}
 	if kind == askMeta {
 		ix.metaAnswer(a, story, q)
+		if eventWhen.MatchString(q) && a.Outcome == OutcomeAnswer {
+			// The story is dated, not every event in it: the date it
+			// was published is the closest it comes.
+			a.Outcome, a.Found = OutcomeClosest, false
+			a.Text = ClosestIntro + " " + a.Text
+		}
 		return a
 	}
 	ix.quote(a, ix.overview(ctx, story))
