@@ -51,6 +51,7 @@ func TestQuestionKinds(t *testing.T) {
 		{"is there a link between miller and gorka", "yesno", "closest", "Sebastian Gorka"}, // on the story's topic: hedged, not declined
 		{"What is Stephen Miller's job?", "role", "answer", "Deputy Chief of Staff for Policy Stephen Miller"},
 		{"who's gorka", "role", "answer", "senior director for counterterrorism"},
+		{"who is trump", "role", "answer", "President Trump"}, // not "Trump's senior director", who is Gorka
 		{"what did Sheinbaum say about an invasion", "stance", "answer", "would never tolerate"},
 		{"who favors military strikes", "stance", "answer", "a faction supports military strikes"},
 		{"why is miller cautious", "reason", "answer", "could shut down cooperation"},

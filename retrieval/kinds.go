@@ -218,12 +218,18 @@ func hasRoleCue(sentence string, questionWords map[string]bool) bool {
 	fields := strings.Fields(sentence)
 	for i, f := range fields {
 		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) }))
-		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		bare := strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
 		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(f, "\"“'‘("))
-		if w == "" || stopWords[w] || !questionWords[w] || !unicode.IsUpper(r) {
+		if bare == "" || stopWords[bare] || !questionWords[bare] || !unicode.IsUpper(r) {
 			continue
 		}
-		for j := max(0, i-6); j < min(len(fields), i+7); j++ {
+		// "Trump's senior director" is someone else's title: after a
+		// possessive, only the words before the name are its title.
+		end := i + 7
+		if bare != w {
+			end = i
+		}
+		for j := max(0, i-6); j < min(len(fields), end); j++ {
 			t := strings.ToLower(strings.TrimFunc(fields[j], func(r rune) bool { return !unicode.IsLetter(r) }))
 			if j != i && titleWords[t] && !questionWords[t] {
 				return true
