@@ -186,7 +186,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, follow int, sta
 		a.Took = time.Since(start)
 		return a, nil
 	}
-	if qi.asked == askStance {
+	if qi.asked == askStance || qi.asked == askYesNo {
 		ix.holderFirst(cands, holderTerms(q))
 	}
 	// The best sentence is [1]: the answer first, then what supports it.

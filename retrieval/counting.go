@@ -193,9 +193,9 @@ var (
 // about the strikes that does not name Trump: a stance is someone's.
 var stanceHolder = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+(.+?)\s+(?:think|thinks|thought|say|says|said|feel|feels|felt|want|wants|wanted|believe|believes|respond|responded|react|reacted|view|views|make|plan|plans|propose|proposes)\b`)
 
-// "Is Miller for or against strikes?", "where does Sheinbaum stand": the
-// same, asked as a side.
-var sideHolder = regexp.MustCompile(`(?i)^(?:(?:is|are|was|were)\s+(.+?)\s+(?:for or against|for|against|in favou?r of|opposed to|pro|anti)\b|where\s+(?:does|do|did|is|are)\s+(.+?)\s+stand\b)`)
+// "Is Miller for or against strikes?", "where does Sheinbaum stand", "does
+// Gorka favor strikes": the same, asked as a side.
+var sideHolder = regexp.MustCompile(`(?i)^(?:(?:is|are|was|were)\s+(.+?)\s+(?:for or against|for|against|in favou?r of|opposed to|pro|anti)\b|where\s+(?:does|do|did|is|are)\s+(.+?)\s+stand\b|(?:does|do|did|would|will)\s+(.+?)\s+(?:support|favou?r|back|oppose|want|approve of|agree with)\b)`)
 
 // "What did Gorka say?" asks for words: a sentence naming Gorka that
 // reports no one's words ("the approach is led by Gorka") does not give
@@ -207,11 +207,11 @@ var (
 )
 
 // holderFirst moves to the front the best candidate that names the holder
-// itself,
-// when the best one does not and it scores at least holderFirstShare of
-// it: "is Miller for or against strikes?" is answered by the sentence on
-// Miller's cautious approach, not by the one on a faction that supports
-// strikes, which shares more of the question's words.
+// itself and reports a position, when the best one does not name the
+// holder and it scores at least holderFirstShare of it: "is Miller for or
+// against strikes?" and "does Miller support strikes?" are answered by the
+// sentence on Miller's cautious approach, not by the one on a faction that
+// supports strikes, which shares more of the question's words.
 func (ix *Index) holderFirst(cands []candidate, holder []string) {
 	if holder == nil || len(cands) < 2 || ix.namesHolder(cands[0].sentence, holder) || ix.ledInByHolder(cands[0].sentence, holder) {
 		return
@@ -220,7 +220,7 @@ func (ix *Index) holderFirst(cands []candidate, holder []string) {
 		if c.score < holderFirstShare*cands[0].score {
 			return
 		}
-		if c.stated && c.cue && !leadsIn(ix.sentenceText(c.sentence)) && ix.sentenceNames(c.sentence, holder) {
+		if text := ix.sentenceText(c.sentence); c.stated && stancePattern.MatchString(text) && !leadsIn(text) && ix.sentenceNames(c.sentence, holder) {
 			copy(cands[1:i+2], cands[:i+1])
 			cands[0] = c
 			return
@@ -228,7 +228,10 @@ func (ix *Index) holderFirst(cands []candidate, holder []string) {
 	}
 }
 
-const holderFirstShare = 0.6
+// holderFirstShare: on the built-in story, Miller's sentence scores 0.47
+// of the faction's for "does miller support strikes"; on the natural set's
+// fit half nothing changes from 0.6 down to 0.4.
+const holderFirstShare = 0.4
 
 // ledInByHolder reports whether the sentence before g is a lead-in that
 // names the holder ("Here's what some reviewers have said:"), whose words

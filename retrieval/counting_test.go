@@ -90,6 +90,7 @@ func TestHolderTerms(t *testing.T) {
 		"who backs the strikes":                        "",
 		"is miller for or against strikes":             stem("miller"),
 		"where does sheinbaum stand on it":             stem("sheinbaum"),
+		"does gorka favor strikes":                     stem("gorka"),
 	} {
 		if got := strings.Join(holderTerms(q), " "); got != want {
 			t.Errorf("holderTerms(%q) = %q, want %q", q, got, want)
@@ -122,15 +123,21 @@ func TestStanceWantsItsHolder(t *testing.T) {
 	}
 }
 
-// "Is Miller for or against strikes?" is answered by the sentence on
-// Miller's approach, though the one on a faction that supports strikes
-// shares more of the question's words: the holder's sentence goes first.
+// "Is Miller for or against strikes?" and "does Miller support strikes?"
+// are answered by the sentence on Miller's approach, though the one on a
+// faction that supports strikes shares more of the question's words: the
+// holder's sentence goes first.
 func TestStanceQuotesTheHolderFirst(t *testing.T) {
 	ix := buildDefault(t, testOptions())
-	for _, q := range []string{"is miller for or against strikes", "is miller in favor of strikes"} {
+	for q, want := range map[string]string{
+		"is miller for or against strikes": "Miller, despite his rhetoric",
+		"is miller in favor of strikes":    "Miller, despite his rhetoric",
+		"does miller support strikes":      "Miller, despite his rhetoric",
+		"does gorka favor strikes":         "led by Sebastian Gorka",
+	} {
 		a := mustAsk(t, ix, q)
-		if a.Outcome == OutcomeNone || !strings.Contains(a.Citations[0].Quote, "Miller, despite his rhetoric") {
-			t.Errorf("Ask(%q) = %s %q, want the sentence on Miller's approach first", q, a.Outcome, a.Text)
+		if a.Outcome == OutcomeNone || !strings.Contains(a.Citations[0].Quote, want) {
+			t.Errorf("Ask(%q) = %s %q, want the holder's sentence (%q) first", q, a.Outcome, a.Text, want)
 		}
 	}
 }
