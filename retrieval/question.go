@@ -215,6 +215,8 @@ func (t questionType) name() string {
 // read with the long form; what it asks does not change.
 var chatWords = map[string]string{
 	"whats": "what's", "wats": "what's", "wat": "what", "wht": "what", "wut": "what",
+	"waht": "what", "whta": "what", "hwat": "what", "wehre": "where", "whre": "where",
+	"wich": "which", "whcih": "which", "becuase": "because", "becasue": "because",
 	"whos": "who's", "wheres": "where's", "hows": "how's", "whens": "when's",
 	"ppl": "people", "teh": "the", "u": "you", "ur": "your", "r": "are", "abt": "about",
 	"bc": "because", "cuz": "because", "coz": "because", "b4": "before", "govt": "government",

@@ -45,6 +45,8 @@ func TestNormalizeQuestion(t *testing.T) {
 		{"whats teh hobbit about", "what's the hobbit about"}, // "hobbit" is English, not "hobby" misspelt
 		{"Suprme Court?", "Suprme Court?"},                    // capitalised: a name the story may lack
 		{"how many ppl", "how many people"},
+		{"waht is his hobby", "what is his hobby"}, // a question word misspelt
+		{"wich court", "which court"},
 		{"why is he bein careful", "why is he being careful"}, // the "g" chat drops
 		{"is he sailin", "is he sailing"},
 		{"is the cabin careful", "is the cabin careful"}, // no story word "cabing"
