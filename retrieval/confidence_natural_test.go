@@ -107,7 +107,7 @@ func naturalConfidenceData(t *testing.T, setPath, storiesDir string, opts Option
 		for _, g := range q.Answers {
 			right = right || strings.Contains(a.Citations[0].Quote, g)
 		}
-		out = append(out, confCase{f: ix.confFeatures(r.question, r.cands), answerable: q.Answerable && right, topicOK: true, article: -1})
+		out = append(out, confCase{f: ix.confFeatures(r.question, r.cands), answerable: q.Answerable && right, topicOK: true, article: -1, story: q.Story})
 	})
 	return out
 }
