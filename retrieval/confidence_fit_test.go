@@ -392,7 +392,8 @@ func b2i(b bool) int {
 // SQuAD 2.0 in training without reading the test half: the fit half's
 // stories are held out one at a time, the model fitted on SQuAD 2.0 and
 // the other stories' cases weighted n times, and the held-out cases
-// scored. It reports, for each n, the AUC over all held-out natural cases.
+// scored. It reports, for each n, the AUC over all held-out natural cases
+// and, by threshold, how many of them are answered and hedged.
 func naturalWeightCV(t *testing.T, squad, natural []confCase) {
 	stories := map[string]bool{}
 	for _, c := range natural {
@@ -426,5 +427,15 @@ func naturalWeightCV(t *testing.T, squad, natural []confCase) {
 			}
 		}
 		t.Logf("natural weight %2d×: held-out-story AUC over the fit half %.3f (%d stories, %d right, %d not)", n, aucOf(pos, neg), len(stories), len(pos), len(neg))
+		for th := 0.20; th < 0.50; th += 0.02 {
+			a, h := 0, 0
+			for _, p := range pos {
+				a += b2i(p >= th)
+			}
+			for _, p := range neg {
+				h += b2i(p < th)
+			}
+			t.Logf("    threshold %.2f: right answered %d of %d, not right hedged %d of %d", th, a, len(pos), h, len(neg))
+		}
 	}
 }
