@@ -109,7 +109,7 @@ func (c *call) ask(question string, private bool) {
 		c.log.Warn("answered from keyword search alone: the embedder failed", "note", res.a.Note)
 	}
 	c.b.feedback.remember(c.i.ID, q, res.a.Index)
-	c.b.followUps.quoted(c.conversation(), quotedStory(res.a))
+	c.recordFollowUp(res.a)
 	c.remember(q, res.a, time.Since(start))
 	embeds, components := AnswerMessage(res.a, c.i.ID)
 	// Counted once the message is made, before it is sent: the outcome is
@@ -136,26 +136,8 @@ func (c *call) answer(ctx context.Context, q string, done chan<- askResult) {
 			done <- askResult{err: errAnswerPanicked}
 		}
 	}()
-	a, err := c.b.lib.AskAfter(ctx, q, c.b.followUps.story(c.conversation()))
+	a, err := c.b.lib.AskAfter(ctx, q, c.followUpStory(ctx))
 	done <- askResult{a, err}
-}
-
-// conversation names the asker's conversation in this channel.
-func (c *call) conversation() string { return conversationKey(c.i.ChannelID, c.userID()) }
-
-// quotedStory is the one story every citation of a quotes, or "": a list of
-// the stories known is about none of them.
-func quotedStory(a *retrieval.Answer) string {
-	if len(a.Citations) == 0 {
-		return ""
-	}
-	story := a.Citations[0].StoryID
-	for _, ct := range a.Citations[1:] {
-		if ct.StoryID != story {
-			return ""
-		}
-	}
-	return story
 }
 
 // allowQuestion takes one of the user's questions: from the shared count

@@ -1,15 +1,21 @@
 package bot
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"storybot/retrieval"
+	"storybot/storage"
 )
 
 // conversations remembers, for each asker in each channel, the story their
 // last answer quoted, so that the next question can follow up on it: "who
 // published this" after a question about the crane collapse asks about
-// that story (retrieval.Library.AskAfter). It is per process: with several
-// replicas a follow-up served by another one is read afresh.
+// that story (retrieval.Library.AskAfter). With a database (Memory.Store)
+// the story is kept there too, so that a follow-up served by another
+// replica reads it; this process's memory answers when the database does
+// not, in time, or has not yet been written.
 //
 // Memory is bounded: a conversation idle for longer than ttl is forgotten,
 // and past max conversations the idlest goes.
@@ -32,7 +38,63 @@ const (
 	followUpFor = 15 * time.Minute
 	// defaultMaxConversations bounds the memory: about a megabyte.
 	defaultMaxConversations = 10000
+	// followUpTimeout bounds the database's look-up of the last story: a
+	// question waits no longer for it than for the shared rate limit.
+	followUpTimeout = storage.DefaultLimitTimeout
 )
+
+// followUpStory is the story the asker's last answer in this channel
+// quoted, or "": from the database when there is one, so that it holds
+// across replicas, else from this process. It reads nothing when one story
+// is loaded: there is nothing to follow.
+func (c *call) followUpStory(ctx context.Context) string {
+	key := c.conversation()
+	if ix := c.b.lib.Current(); ix == nil || len(ix.Stories()) < 2 {
+		return ""
+	}
+	if m := c.b.cfg.Memory; m != nil && m.Store != nil {
+		ctx, cancel := context.WithTimeout(ctx, followUpTimeout)
+		story, err := m.Store.LastStory(ctx, string(m.Users.User(key)), c.b.now().Add(-followUpFor))
+		cancel()
+		if err == nil && story != "" {
+			return story
+		}
+	}
+	return c.b.followUps.story(key)
+}
+
+// recordFollowUp remembers the story a's citations quote, if one, for the
+// asker's next question: here at once, and through the writer for the
+// other replicas (it never waits).
+func (c *call) recordFollowUp(a *retrieval.Answer) {
+	story := quotedStory(a)
+	if story == "" {
+		return
+	}
+	key := c.conversation()
+	c.b.followUps.quoted(key, story)
+	if m := c.b.cfg.Memory; m != nil && m.Writer != nil {
+		m.Writer.SaveFollowUp(storage.FollowUp{Key: string(m.Users.User(key)), Story: story, Time: c.b.now()})
+	}
+}
+
+// conversation names the asker's conversation in this channel.
+func (c *call) conversation() string { return conversationKey(c.i.ChannelID, c.userID()) }
+
+// quotedStory is the one story every citation of a quotes, or "": a list of
+// the stories known is about none of them.
+func quotedStory(a *retrieval.Answer) string {
+	if len(a.Citations) == 0 {
+		return ""
+	}
+	story := a.Citations[0].StoryID
+	for _, ct := range a.Citations[1:] {
+		if ct.StoryID != story {
+			return ""
+		}
+	}
+	return story
+}
 
 func newConversations(max int, ttl time.Duration) *conversations {
 	return &conversations{max: max, ttl: ttl, last: map[string]conversation{}, now: time.Now}

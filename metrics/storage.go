@@ -9,13 +9,13 @@ type storageMetrics struct {
 }
 
 // storageKinds are the rows the writer queues (storage.Writer).
-var storageKinds = []string{"question", "answer", "vote"}
+var storageKinds = []string{"question", "answer", "vote", "follow_up"}
 
 func newStorageMetrics(reg prometheus.Registerer) *storageMetrics {
 	s := &storageMetrics{
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storybot_storage_dropped_total",
-			Help: "Rows never written to the database (it was slow or down and the queue was full, or it refused a batch), by kind: question, answer, vote.",
+			Help: "Rows never written to the database (it was slow or down and the queue was full, or it refused a batch), by kind: question, answer, vote, follow_up.",
 		}, []string{"kind"}),
 		writeFailure: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "storybot_storage_write_failures_total",

@@ -113,10 +113,63 @@ func (s *DB) Write(ctx context.Context, b Batch) error {
 	if err := s.upsertVotes(ctx, tx, lastVotes(b.Votes)); err != nil {
 		return err
 	}
+	if err := s.upsertFollowUps(ctx, tx, b.FollowUps); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write: commit: %w", err)
 	}
 	return nil
+}
+
+// upsertFollowUps keeps each conversation's latest story: a row written
+// later, by another replica, for an earlier answer does not replace it.
+func (s *DB) upsertFollowUps(ctx context.Context, tx *sql.Tx, fs []FollowUp) error {
+	// One row per key, the latest: PostgreSQL refuses to update a row
+	// twice in one statement.
+	latest := map[string]FollowUp{}
+	var keys []string
+	for _, f := range fs {
+		f.Key, f.Story = clean(f.Key), clean(f.Story)
+		if f.Key == "" || f.Story == "" {
+			continue
+		}
+		old, ok := latest[f.Key]
+		if !ok {
+			keys = append(keys, f.Key)
+		}
+		if !ok || !f.Time.Before(old.Time) {
+			latest[f.Key] = f
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), rowsPerInsert)
+		args := make([]any, 0, n*3)
+		for _, k := range keys[:n] {
+			f := latest[k]
+			args = append(args, f.Key, f.Story, millis(f.Time))
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO follow_ups (key, story, ts) VALUES `+values(n, 3)+`
+			ON CONFLICT (key) DO UPDATE SET story = excluded.story, ts = excluded.ts WHERE excluded.ts >= follow_ups.ts`), args...)
+		if err != nil {
+			return fmt.Errorf("write follow-ups: %w", err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// LastStory reads the story conversation key's last answer quoted.
+func (s *DB) LastStory(ctx context.Context, key string, since time.Time) (string, error) {
+	var story string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT story FROM follow_ups WHERE key = ? AND ts >= ?`), clean(key), millis(since)).Scan(&story)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("follow-up %s: %w", key, err)
+	}
+	return story, nil
 }
 
 // values is "(?,?,?),(?,?,?)" for rows of cols.
@@ -370,6 +423,7 @@ func (s *DB) Prune(ctx context.Context, now time.Time, retention time.Duration) 
 		// Whole days only: the day the cut falls in keeps its count.
 		{&p.Days, "question counts", `DELETE FROM question_days WHERE day < ?`, cut / msPerDay},
 		{&p.RateWindows, "rate limits", `DELETE FROM rate_windows WHERE expires < ?`, millis(now)},
+		{&p.FollowUps, "follow-ups", `DELETE FROM follow_ups WHERE ts < ?`, millis(now.Add(-FollowUpsKept))},
 	}
 	for _, st := range steps {
 		for {

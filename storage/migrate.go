@@ -76,6 +76,16 @@ var migrations = []migration{
 			`CREATE INDEX rate_windows_expires ON rate_windows (expires)`,
 		}
 	}},
+	{2, "follow-ups: each conversation's last quoted story", func(d dialect) []string {
+		return []string{
+			`CREATE TABLE follow_ups (
+				key TEXT PRIMARY KEY,
+				story TEXT NOT NULL,
+				ts BIGINT NOT NULL
+			)`,
+			`CREATE INDEX follow_ups_ts ON follow_ups (ts)`,
+		}
+	}},
 }
 
 // SchemaVersion is the schema this storybot writes.

@@ -41,6 +41,34 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	})
 }
 
+// TestUpgradeFromVersion1: a database an earlier storybot made (schema 1)
+// gains the follow-ups table at open and keeps what it held.
+func TestUpgradeFromVersion1(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		old, err := b.open(t, migrations[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := old.Write(ctx, Batch{Answers: []Answer{{ID: "kept", Time: day0, Outcome: OutcomeAnswer}}}); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
+		if tableExists(t, b, "follow_ups") {
+			t.Fatal("schema 1 already has follow_ups: the test shows nothing")
+		}
+		db := mustOpen(t, b)
+		if v := schemaVersion(t, b); v != SchemaVersion() || !tableExists(t, b, "follow_ups") {
+			t.Errorf("after the upgrade: schema version %d (want %d), follow_ups %v", v, SchemaVersion(), tableExists(t, b, "follow_ups"))
+		}
+		if _, err := db.Answer(ctx, "kept"); err != nil {
+			t.Errorf("the answer stored before the upgrade: %v", err)
+		}
+		if err := db.Write(ctx, Batch{FollowUps: []FollowUp{{Key: "k", Story: "s", Time: day0}}}); err != nil {
+			t.Errorf("a follow-up after the upgrade: %v", err)
+		}
+	})
+}
+
 func TestNewerSchemaIsRefusedNamingTheSetting(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		mustOpen(t, b).Close()

@@ -29,7 +29,7 @@ func RunPruning(ctx context.Context, s Store, retention, every time.Duration, lo
 		case err != nil && ctx.Err() == nil:
 			log.Warn("storage prune failed", "err", err)
 		case p != (Pruned{}):
-			log.Info("storage pruned", "questions", p.Questions, "answers", p.Answers, "votes", p.Votes, "rate_windows", p.RateWindows)
+			log.Info("storage pruned", "questions", p.Questions, "answers", p.Answers, "votes", p.Votes, "rate_windows", p.RateWindows, "follow_ups", p.FollowUps)
 		}
 		select {
 		case <-ctx.Done():

@@ -1,7 +1,9 @@
 // Package storage keeps what storybot learns from its users in a real
 // database: the question log, the answers (so "Show passages" and the vote
 // buttons work on any replica and after a restart), the votes, shared
-// rate-limit counters, and the moderators' insights drawn from them.
+// rate-limit counters, each conversation's last quoted story (so a
+// follow-up works on any replica), and the moderators' insights drawn from
+// them.
 //
 // There is one implementation, *DB, over database/sql, with two dialects:
 // SQLite in the data directory (modernc.org/sqlite, pure Go, so the binary
@@ -110,19 +112,37 @@ type VoteResult struct {
 	Up, Down int
 }
 
+// FollowUp is the story a conversation's last answer quoted, so that the
+// next question in it can follow up on that story on any replica.
+type FollowUp struct {
+	// Key names the conversation: an asker in a channel, hashed
+	// (Hasher.User of the pair), never the raw IDs.
+	Key   string
+	Story string
+	Time  time.Time
+}
+
+// FollowUpsKept is how long a conversation's last story is kept: longer
+// than any follow-up waits, short enough that the table holds only the
+// conversations of the last hour.
+const FollowUpsKept = time.Hour
+
 // Batch is what a Writer hands the database in one transaction.
 type Batch struct {
 	Questions []Question
 	Answers   []Answer
 	Votes     []Vote
+	FollowUps []FollowUp
 }
 
 // Len is the number of rows in b.
-func (b Batch) Len() int { return len(b.Questions) + len(b.Answers) + len(b.Votes) }
+func (b Batch) Len() int {
+	return len(b.Questions) + len(b.Answers) + len(b.Votes) + len(b.FollowUps)
+}
 
 // Pruned counts the rows a Prune removed.
 type Pruned struct {
-	Questions, Answers, Votes, RateWindows int64
+	Questions, Answers, Votes, RateWindows, FollowUps int64
 	// Days counts the per-day summaries removed.
 	Days int64
 }
@@ -143,8 +163,12 @@ type Store interface {
 	// that holds now, and returns the count so far in that window,
 	// across every process sharing the database.
 	Take(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
-	// Prune deletes the log, answers and votes older than retention and
-	// the rate-limit windows that have ended.
+	// LastStory is the story conversation key's last answer quoted at
+	// since or later, or "" when there is none.
+	LastStory(ctx context.Context, key string, since time.Time) (string, error)
+	// Prune deletes the log, answers and votes older than retention, the
+	// rate-limit windows that have ended and the follow-ups older than
+	// FollowUpsKept.
 	Prune(ctx context.Context, now time.Time, retention time.Duration) (Pruned, error)
 	// Insights summarises the questions asked on the UTC days from since's
 	// to until's.

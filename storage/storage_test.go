@@ -423,3 +423,54 @@ func TestHostileTextIsStored(t *testing.T) {
 		}
 	})
 }
+
+// TestFollowUps: a conversation's last story is read back on any handle on
+// the database (as another replica would), a later answer replaces it and
+// an earlier one written late does not, one older than since is not
+// returned, and Prune drops those older than FollowUpsKept.
+func TestFollowUps(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		a, other := mustOpen(t, b), mustOpen(t, b)
+		now := day0.Add(10 * time.Hour)
+		if err := a.Write(ctx, Batch{FollowUps: []FollowUp{
+			{Key: "c1", Story: "bees", Time: now.Add(-time.Minute)},
+			{Key: "c1", Story: "bridge", Time: now}, // later in the same batch: wins
+			{Key: "c2", Story: "crane", Time: now.Add(-2 * FollowUpsKept)},
+			{Key: "", Story: "nobody", Time: now},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := other.LastStory(ctx, "c1", now.Add(-15*time.Minute)); err != nil || got != "bridge" {
+			t.Errorf("LastStory(c1) on another handle = %q, %v; want bridge", got, err)
+		}
+		// An earlier answer's row, written late by another replica.
+		if err := other.Write(ctx, Batch{FollowUps: []FollowUp{{Key: "c1", Story: "bees", Time: now.Add(-30 * time.Second)}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := a.LastStory(ctx, "c1", now.Add(-15*time.Minute)); got != "bridge" {
+			t.Errorf("a late row for an earlier answer replaced the latest: %q", got)
+		}
+		if err := other.Write(ctx, Batch{FollowUps: []FollowUp{{Key: "c1", Story: "crane", Time: now.Add(time.Second)}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := a.LastStory(ctx, "c1", now.Add(-15*time.Minute)); got != "crane" {
+			t.Errorf("a later answer did not replace the story: %q", got)
+		}
+		if got, err := a.LastStory(ctx, "c2", now.Add(-15*time.Minute)); err != nil || got != "" {
+			t.Errorf("a stale conversation = %q, %v; want none", got, err)
+		}
+		if got, err := a.LastStory(ctx, "nobody", now.Add(-15*time.Minute)); err != nil || got != "" {
+			t.Errorf("an unknown conversation = %q, %v; want none", got, err)
+		}
+		p, err := a.Prune(ctx, now, 90*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.FollowUps != 1 {
+			t.Errorf("pruned %d follow-ups, want the 1 older than %v", p.FollowUps, FollowUpsKept)
+		}
+		if got, _ := a.LastStory(ctx, "c1", now.Add(-15*time.Minute)); got != "crane" {
+			t.Errorf("prune dropped a fresh conversation: %q", got)
+		}
+	})
+}

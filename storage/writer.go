@@ -28,8 +28,8 @@ const (
 // WriterMetrics counts what a Writer could not write. metrics.Metrics
 // implements it.
 type WriterMetrics interface {
-	// StorageDropped counts n rows of kind ("question", "answer", "vote")
-	// that were never written.
+	// StorageDropped counts n rows of kind ("question", "answer", "vote",
+	// "follow_up") that were never written.
 	StorageDropped(kind string, n int)
 	// StorageWriteFailed counts one failed attempt to write a batch.
 	StorageWriteFailed()
@@ -74,6 +74,7 @@ type item struct {
 	q *Question
 	a *Answer
 	v *Vote
+	f *FollowUp
 }
 
 func (it item) kind() string {
@@ -82,6 +83,8 @@ func (it item) kind() string {
 		return "question"
 	case it.a != nil:
 		return "answer"
+	case it.f != nil:
+		return "follow_up"
 	}
 	return "vote"
 }
@@ -128,6 +131,10 @@ func (w *Writer) SaveAnswer(a Answer) bool {
 // Vote queues a vote, for when Store.Vote could not be reached in time. It
 // never blocks; false means it was dropped.
 func (w *Writer) Vote(v Vote) bool { return w.enqueue(item{v: &v}) }
+
+// SaveFollowUp queues a conversation's last quoted story. It never blocks;
+// false means it was dropped.
+func (w *Writer) SaveFollowUp(f FollowUp) bool { return w.enqueue(item{f: &f}) }
 
 func (w *Writer) enqueue(it item) bool {
 	w.mu.RLock()
@@ -323,6 +330,8 @@ func (w *Writer) attempt(ctx context.Context, items []item) (time.Duration, erro
 			b.Questions = append(b.Questions, *it.q)
 		case it.a != nil:
 			b.Answers = append(b.Answers, *it.a)
+		case it.f != nil:
+			b.FollowUps = append(b.FollowUps, *it.f)
 		default:
 			b.Votes = append(b.Votes, *it.v)
 		}
