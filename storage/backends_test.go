@@ -63,7 +63,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 
 // testSchema makes a schema for this test in the database at base, dropped
 // at the end, and returns a URL whose connections use it.
-func testSchema(t *testing.T, base string) string {
+func testSchema(t testing.TB, base string) string {
 	t.Helper()
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -86,7 +86,7 @@ func testSchema(t *testing.T, base string) string {
 	return u.String()
 }
 
-func rawPostgres(t *testing.T, connURL string) *sql.DB {
+func rawPostgres(t testing.TB, connURL string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("pgx", connURL)
 	if err != nil {

@@ -52,6 +52,50 @@ func BenchmarkWriterEnqueue(b *testing.B) {
 	}
 }
 
+// BenchmarkLastStory is what a follow-up's look-up costs a question on a
+// database of 10,000 conversations: SQLite in a file, and PostgreSQL on
+// loopback when STORYBOT_TEST_POSTGRES_URL is set.
+func BenchmarkLastStory(b *testing.B) {
+	run := func(b *testing.B, db *DB) {
+		now := time.Now()
+		var fs []FollowUp
+		for i := range 10000 {
+			fs = append(fs, FollowUp{Key: fmt.Sprintf("conversation-%05d", i), Story: "story", Time: now})
+		}
+		if err := db.Write(context.Background(), Batch{FollowUps: fs}); err != nil {
+			b.Fatal(err)
+		}
+		since := now.Add(-15 * time.Minute)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if s, err := db.LastStory(context.Background(), fs[i%len(fs)].Key, since); err != nil || s != "story" {
+				b.Fatalf("LastStory = %q, %v", s, err)
+			}
+		}
+	}
+	b.Run("sqlite", func(b *testing.B) {
+		db, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), SQLiteFile))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		run(b, db)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		base := os.Getenv(PostgresEnv)
+		if base == "" {
+			b.Skip(PostgresEnv + " is not set")
+		}
+		db, err := OpenPostgres(context.Background(), testSchema(b, base))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		run(b, db)
+	})
+}
+
 // BenchmarkWriterSustained is the rate rows reach a SQLite file through the
 // Writer: queue b.N rows, then wait for them to be written (Close).
 func BenchmarkWriterSustained(b *testing.B) {
