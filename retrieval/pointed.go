@@ -66,7 +66,7 @@ func (ix *Index) pointedCandidates(qi questionInfo, cands []candidate) ([]candid
 			continue
 		}
 		seen[s] = true
-		cov := ix.storyCoverage(qi, s)
+		cov := ix.storyCoverage(qi, s) + titleCredit*ix.titleCoverage(qi, s)
 		switch {
 		case cov > bestCov+1e-9:
 			best, bestCov, bestMass = s, cov, -1
@@ -142,4 +142,33 @@ func (ix *Index) inStory(qi questionInfo, s int) questionInfo {
 		}
 	}
 	return local
+}
+
+// titleCredit is what a story earns, on top of its coverage of the
+// question, for the share of it that its title names: "what did microsoft
+// say about firefox" goes to the story titled on Firefox rather than to one
+// that mentions Firefox once beside Microsoft. Chosen on the natural set's
+// fit half over all 73 stories: 0.25 hedges 2 more unanswerable questions
+// and loses no right answer; counting every title word, not only the names
+// the story writes capitalised, sent "did the pacers win" to a story
+// titled on a win.
+const titleCredit = 0.25
+
+// titleCoverage is the IDF share of the question's terms that story s's
+// title holds and its text writes as a name ("firefox", not "win").
+func (ix *Index) titleCoverage(qi questionInfo, s int) float64 {
+	if qi.total == 0 {
+		return 0
+	}
+	title := map[string]bool{}
+	for _, w := range words(ix.stories[s].Title) {
+		title[stem(w)] = true
+	}
+	got := 0.0
+	for i, t := range qi.terms {
+		if title[t] && ix.writesAsName(s, t) {
+			got += qi.weights[i]
+		}
+	}
+	return got / qi.total
 }
