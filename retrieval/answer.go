@@ -215,6 +215,9 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, follow int, sta
 	if h := holderTerms(q); h != nil && qi.asked == askStance && (!ix.namesHolder(cands[0].sentence, h) || sayQuestion.MatchString(q) && !ix.givesWords(cands[0].sentence)) {
 		a.Outcome = OutcomeClosest
 	}
+	if qi.asked != askYesNo && ignorance.MatchString(ix.sentenceText(picked[0].sentence)) {
+		a.Outcome = OutcomeClosest
+	}
 	ix.quote(a, picked)
 	a.Took = time.Since(start)
 	return a, nil

@@ -253,6 +253,13 @@ func (ix *Index) sentenceNames(g int, holder []string) bool {
 	return ix.spellsOut(g, holder)
 }
 
+// "I don't know what happened" answers nothing: a first quote in which its
+// speaker says they do not know is at most the closest the story comes. (A
+// yes/no question may be answered so: "does he know why?") Only the first
+// person: "the cause is unknown" can be the answer, and SQuAD 2.0 has such
+// answers.
+var ignorance = regexp.MustCompile(`(?i)\b(?:i|we) (?:don'?t|do not|didn'?t|did not) know\b|\bi(?:'m| am) not sure\b`)
+
 // givesWords reports whether sentence g reports someone's words, or speaks
 // in the first person.
 func (ix *Index) givesWords(g int) bool {

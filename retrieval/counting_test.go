@@ -415,3 +415,21 @@ func TestCasualtyCountAnswersOnlyCasualties(t *testing.T) {
 		}
 	}
 }
+
+// TestIgnoranceIsNoAnswer: a first quote in which the speaker says they do
+// not know is at most the closest the story comes.
+func TestIgnoranceIsNoAnswer(t *testing.T) {
+	body := "Rescuers searched the bay for a second day on Monday.\n\n" +
+		"\"I don't know where the ferry is now,\" the harbour master said."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("ferry", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustAsk(t, ix, "where is the ferry now")
+	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "I don't know") {
+		t.Fatalf("the test wants the harbour master's words first: %s %q", a.Outcome, a.Text)
+	}
+	if a.Outcome == OutcomeAnswer {
+		t.Errorf("answered confidently with %q", a.Citations[0].Quote)
+	}
+}
