@@ -63,10 +63,7 @@ func (ix *Index) namesStory(qi questionInfo, s, follow int) bool {
 		return false
 	}
 	lo, hi := ix.storyRange(follow)
-	title := map[string]bool{}
-	for _, w := range words(ix.stories[s].Title) {
-		title[stem(w)] = true
-	}
+	title := ix.titleStems(s)
 	for _, t := range qi.terms {
 		if !ix.termInRange(t, lo, hi) && (title[t] || ix.writesAsName(s, t)) {
 			return true

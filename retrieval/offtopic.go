@@ -147,10 +147,10 @@ func (ix *Index) namesTitleTerm(qi questionInfo) bool {
 	if len(ix.stories) != 1 {
 		return false
 	}
-	title := map[string]bool{}
-	for _, w := range words(ix.stories[0].Title) {
-		if t := stem(w); !stopWords[w] && utf8.RuneCountInString(t) >= rareTermMinRunes {
-			title[t] = true
+	title := ix.titleStems(0)
+	for t := range title {
+		if utf8.RuneCountInString(t) < rareTermMinRunes {
+			delete(title, t)
 		}
 	}
 	for _, t := range qi.terms {

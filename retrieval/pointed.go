@@ -160,10 +160,7 @@ func (ix *Index) titleCoverage(qi questionInfo, s int) float64 {
 	if qi.total == 0 {
 		return 0
 	}
-	title := map[string]bool{}
-	for _, w := range words(ix.stories[s].Title) {
-		title[stem(w)] = true
-	}
+	title := ix.titleStems(s)
 	got := 0.0
 	for i, t := range qi.terms {
 		if title[t] && ix.writesAsName(s, t) {
@@ -171,4 +168,16 @@ func (ix *Index) titleCoverage(qi questionInfo, s int) float64 {
 		}
 	}
 	return got / qi.total
+}
+
+// titleStems are the stems of the words of story s's title, past stop
+// words: what a question's terms are matched against.
+func (ix *Index) titleStems(s int) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range words(ix.stories[s].Title) {
+		if !stopWords[w] {
+			out[stem(w)] = true
+		}
+	}
+	return out
 }
