@@ -45,7 +45,7 @@ func splitQuestion(q string) []string {
 	subject := strings.Join(contentWords(parts[0]), " ")
 	// "Who wrote this and what is it about?": a first part about the
 	// story as a whole names the story, and "it" is the story.
-	whole := anyWholeStory(parts[:1])
+	whole := aboutWholeStory(parts[0])
 	if !whole && (subject == "" || !questionStart.MatchString(parts[0])) {
 		// "Communities are large, spread-out, and what other
 		// characteristic?" is one question.
@@ -58,7 +58,7 @@ func splitQuestion(q string) []string {
 	}
 	for i := 1; i < len(parts) && !whole; i++ {
 		parts[i] = replacePronoun(parts[i], subject)
-		if len(contentWords(parts[i])) == 0 && !anyWholeStory(parts[i:i+1]) {
+		if len(contentWords(parts[i])) == 0 && !aboutWholeStory(parts[i]) {
 			// "… designated? why?" asks why of the first part.
 			parts[i] = strings.TrimRight(parts[i], "?!. ") + " " + subject
 		}
@@ -76,12 +76,15 @@ func namesNothing(parts []string) bool {
 	return true
 }
 
-// anyWholeStory reports whether a part asks about the story as a whole:
+// aboutWholeStory reports whether part p asks about the story as a whole:
 // "what is it about" names nothing, and asks no question of the first
 // part's subject.
+func aboutWholeStory(p string) bool { return isOverview(p) || isMeta(p) }
+
+// anyWholeStory reports whether any of parts is about the story as a whole.
 func anyWholeStory(parts []string) bool {
 	for _, p := range parts {
-		if isOverview(p) || isMeta(p) {
+		if aboutWholeStory(p) {
 			return true
 		}
 	}
