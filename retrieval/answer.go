@@ -212,7 +212,7 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, follow int, sta
 	if qi.asked == askNumber && !ix.givesQuantity(q, cands[0]) {
 		a.Outcome = OutcomeClosest
 	}
-	if h := holderTerms(q); h != nil && qi.asked == askStance && (!ix.namesHolder(cands[0].sentence, h) || sayQuestion.MatchString(q) && !ix.givesWords(cands[0].sentence)) {
+	if h := holderTerms(q); h != nil && qi.asked == askStance && (!ix.namesHolder(cands[0].sentence, h) || sayQuestion.MatchString(q) && !ix.givesWords(cands[0].sentence, h)) {
 		a.Outcome = OutcomeClosest
 	}
 	if qi.asked != askYesNo && ignorance.MatchString(ix.sentenceText(picked[0].sentence)) {

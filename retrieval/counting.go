@@ -206,6 +206,9 @@ var (
 	reportsWords = regexp.MustCompile(`(?i)\b(said|says|say|saying|told|tells|tell|telling|stated|states|statement|announced|wrote|writes|added|asked|argued|warned|urged|insisted|claimed|declared|noted|explained|according to|remarks|commented|responded|replied|called|described|clarified|stressed|emphasi[sz]ed|suggested|believed|believes|maintained|contended|acknowledged|admitted|denied|confirmed|proposed|hinted|pointed out|quoted|testified|recalled)\b|["“”]`)
 )
 
+// accordingToWords is how far after "according to" its source is named.
+const accordingToWords = 8
+
 // holderFirst moves to the front the best candidate that names the holder
 // itself and reports a position, when the best one does not name the
 // holder and it scores at least holderFirstShare of it: "is Miller for or
@@ -261,11 +264,22 @@ func (ix *Index) sentenceNames(g int, holder []string) bool {
 var ignorance = regexp.MustCompile(`(?i)\b(?:i|we) (?:don'?t|do not|didn'?t|did not) know\b|\bi(?:'m| am) not sure\b`)
 
 // givesWords reports whether sentence g reports someone's words, or speaks
-// in the first person.
-func (ix *Index) givesWords(g int) bool {
+// in the first person. "According to" gives the words of whom it names:
+// "According to the Citation Index, Professor Chomsky is the eighth most
+// cited…" gives the Index's, not Chomsky's, so it counts only when the
+// holder is among the next few words.
+func (ix *Index) givesWords(g int, holder []string) bool {
 	text := ix.sentenceText(g)
-	if reportsWords.MatchString(text) {
-		return true
+	for _, m := range reportsWords.FindAllStringIndex(text, -1) {
+		if !strings.EqualFold(text[m[0]:m[1]], "according to") {
+			return true
+		}
+		next := words(text[m[1]:])
+		for _, w := range next[:min(len(next), accordingToWords)] {
+			if contains(holder, stem(w)) {
+				return true
+			}
+		}
 	}
 	for _, w := range words(text) {
 		if firstPerson[w] {

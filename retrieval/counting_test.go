@@ -221,6 +221,29 @@ func TestSayQuestionWantsWords(t *testing.T) {
 	}
 }
 
+// "According to" gives the words of whom it names: a sentence about the
+// professor according to an index is not what the professor said; one
+// according to the professor is.
+func TestAccordingToGivesItsSourcesWords(t *testing.T) {
+	body := "According to the Arts and Humanities Citation Index, Professor Noam Chomsky is among the most cited scholars alive.\n\n" +
+		"The interview took place in his office in Cambridge on Thursday."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("chomsky", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustAsk(t, ix, "what did chomsky say")
+	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "Citation Index") {
+		t.Fatalf("the test wants the index's sentence first: %s %q", a.Outcome, a.Text)
+	}
+	if a.Outcome == OutcomeAnswer {
+		t.Errorf("the index's words given as Chomsky's: %q", a.Text)
+	}
+	g := ix.storyBase[0] // the first sentence
+	if !ix.givesWords(g, []string{stem("index")}) {
+		t.Errorf("the sentence does not give the words of the index it names")
+	}
+}
+
 // Casualty counts: "died" is answered by "were killed", and a number of
 // people trampled or at sea is not a count of the injured or the dead.
 func TestHowManyCasualties(t *testing.T) {
