@@ -227,10 +227,7 @@ func TestSayQuestionWantsWords(t *testing.T) {
 func TestAccordingToGivesItsSourcesWords(t *testing.T) {
 	body := "According to the Arts and Humanities Citation Index, Professor Noam Chomsky is among the most cited scholars alive.\n\n" +
 		"The interview took place in his office in Cambridge on Thursday."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("chomsky", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "chomsky", body, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
 	a := mustAsk(t, ix, "what did chomsky say")
 	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "Citation Index") {
 		t.Fatalf("the test wants the index's sentence first: %s %q", a.Outcome, a.Text)
@@ -444,10 +441,7 @@ func TestCasualtyCountAnswersOnlyCasualties(t *testing.T) {
 func TestIgnoranceIsNoAnswer(t *testing.T) {
 	body := "Rescuers searched the bay for a second day on Monday.\n\n" +
 		"\"I don't know where the ferry is now,\" the harbour master said."
-	ix, err := Build(context.Background(), []*knowledge.Story{story("ferry", body)}, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := buildStory(t, "ferry", body, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
 	a := mustAsk(t, ix, "where is the ferry now")
 	if len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, "I don't know") {
 		t.Fatalf("the test wants the harbour master's words first: %s %q", a.Outcome, a.Text)
