@@ -1,6 +1,10 @@
 package retrieval
 
-import "storybot/retrieval/wordnet"
+import (
+	"strings"
+
+	"storybot/retrieval/wordnet"
+)
 
 // SQuAD 2.0's unanswerable questions are written from the paragraph that
 // does not answer them: they keep its words and change one, often to its
@@ -27,6 +31,14 @@ func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int, s
 				}
 			}
 		}
+		// "Newton's Second Law" against "Newton's First Law".
+		if ordinals[w] && !sent[w] {
+			for x := range sent {
+				if ordinals[x] {
+					f[cAntonym] = 1
+				}
+			}
+		}
 		if stopWords[w] || contains(terms, stem(w)) {
 			continue
 		}
@@ -40,6 +52,12 @@ func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int, s
 		for _, x := range sw {
 			if rel, ok := wordnet.Similar(w, x); ok && rel == wordnet.Antonym {
 				f[cAntonym] = 1
+			}
+			// WordNet opposes "positive" and "negative", not their adverbs.
+			if a, b := adjectiveOf(w), adjectiveOf(x); a != w && b != x {
+				if rel, ok := wordnet.Similar(a, b); ok && rel == wordnet.Antonym {
+					f[cAntonym] = 1
+				}
 			}
 		}
 		// Nor does WordNet oppose every synonym: "slowly" opposes
@@ -70,4 +88,20 @@ var oppositeFunctionWords = map[string][]string{
 	"first": {"last"}, "last": {"first"},
 	"some": {"all", "every"}, "all": {"some", "none"}, "every": {"some"}, "none": {"all"},
 	"many": {"few"}, "few": {"many"}, "always": {"never"}, "never": {"always"},
+}
+
+// ordinals name a place in a series; a question that names another place
+// than its sentence asks about another thing.
+var ordinals = toSet("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "final")
+
+// adjectiveOf is the adjective an adverb is made from ("positively" →
+// "positive", "happily" → "happy"), or w.
+func adjectiveOf(w string) string {
+	if base, ok := strings.CutSuffix(w, "ily"); ok && len(base) >= 3 {
+		return base + "y"
+	}
+	if base, ok := strings.CutSuffix(w, "ly"); ok && len(base) >= 4 {
+		return base
+	}
+	return w
 }

@@ -45,6 +45,9 @@ func TestPerturbationMarks(t *testing.T) {
 		"Galileo was instrumental in describing the characteristics of falling objects.\n\n" +
 		"In an area of science where our understanding is rapidly changing, this has been raised as a shortcoming.\n\n" +
 		"Newton realized that since all celestial bodies followed the same laws of motion, his law of gravity had to be universal.\n\n" +
+		"Newton's First Law of Motion states that objects continue to move in a state of constant velocity.\n\n" +
+		"Roughly contemporaneous was the founding of the Muslim Brotherhood in Ismailiyah in 1928.\n\n" +
+		"Inequality in wealth is negatively correlated with the duration of economic growth spells.\n\n" +
 		"The city council met on Monday."
 	ix, err := Build(ctx, []*knowledge.Story{story("physics", body)}, Options{})
 	if err != nil {
@@ -67,6 +70,15 @@ func TestPerturbationMarks(t *testing.T) {
 		// A quantifier turned around: "only some" against "all".
 		{"who realized that only some celestial bodies followed the same laws of motion", cAntonym, 1},
 		{"who realized that all celestial bodies followed the same laws of motion", cAntonym, 0},
+		// Another place in a series.
+		{"what does Newton's Second Law of Motion state", cAntonym, 1},
+		{"what does Newton's First Law of Motion state", cAntonym, 0},
+		// "Non-" is a word of its own to words().
+		{"when was the non-Muslim Brotherhood founded", cNegation, 1},
+		{"when was the Muslim Brotherhood founded", cNegation, 0},
+		// WordNet opposes the adjectives, not the adverbs.
+		{"what is wealth inequality positively correlated with", cAntonym, 1},
+		{"what is wealth inequality negatively correlated with", cAntonym, 0},
 		// For a yes/no question the opposite is the answer, not a mismatch.
 		{"is our understanding of science slowly changing", cAntonym, 0},
 	} {
