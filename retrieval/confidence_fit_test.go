@@ -39,6 +39,9 @@ import (
 // 12× (declined + hedged 39.0 → 38.3 → 37.4%): 5× stays.
 // STORYBOT_FIT_DUMP=FILE writes each question, its best sentence and
 // features as JSON lines, to read what the model gets wrong.
+// STORYBOT_FIT_SHARE=0.904 chooses the cross-validated threshold for that
+// share of the training folds' answerable questions instead of 0.90 (the
+// held-out folds answer a little less than the training folds).
 func TestFitConfidence(t *testing.T) {
 	path := os.Getenv("STORYBOT_FIT_V2")
 	if path == "" {
@@ -79,8 +82,8 @@ func TestFitConfidence(t *testing.T) {
 		all[i] = i
 	}
 	cv := confCrossValidate(cases, all)
-	t.Logf("all features: cross-validated AUC %.3f; at 90%% answered on training folds: answerable answered %.1f%%, unanswerable declined %.1f%% + hedged %.1f%%",
-		cv.auc, cv.answered, cv.declined, cv.hedged)
+	t.Logf("all features: cross-validated AUC %.3f; at %.1f%% answered on training folds: answerable answered %.1f%%, unanswerable declined %.1f%% + hedged %.1f%%",
+		cv.auc, 100*answerShare(), cv.answered, cv.declined, cv.hedged)
 	for drop := 1; drop < nConf && os.Getenv("STORYBOT_FIT_ABLATE") != ""; drop++ {
 		var keep []int
 		for _, i := range all {
@@ -197,7 +200,7 @@ func confCrossValidateWith(cases []confCase, fit func([]confCase) func(confFeatu
 				}
 			}
 			score := fit(train)
-			th := answerThreshold(squadOnly(train), score, 0.90)
+			th := answerThreshold(squadOnly(train), score, answerShare())
 			for _, c := range test {
 				p := score(c.f)
 				if c.answerable {
@@ -438,4 +441,13 @@ func naturalWeightCV(t *testing.T, squad, natural []confCase) {
 			t.Logf("    threshold %.2f: right answered %d of %d, not right hedged %d of %d", th, a, len(pos), h, len(neg))
 		}
 	}
+}
+
+// answerShare is the share of the training folds' answerable questions
+// the cross-validated threshold answers: 0.90, or STORYBOT_FIT_SHARE.
+func answerShare() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("STORYBOT_FIT_SHARE"), 64); err == nil {
+		return v
+	}
+	return 0.90
 }
