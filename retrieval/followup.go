@@ -78,9 +78,11 @@ func (ix *Index) writesAsName(s int, t string) bool {
 	lo, hi := ix.storyRange(s)
 	for g := ix.firstSentenceWith(t, lo, hi); g >= 0 && g < hi; g = ix.firstSentenceWith(t, g+1, hi) {
 		for i, f := range strings.Fields(ix.sentenceText(g)) {
-			w := strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-			if r, _ := utf8.DecodeRuneInString(w); i > 0 && unicode.IsUpper(r) && stem(strings.ToLower(w)) == t {
-				return true
+			// "Secunia.com," names Secunia.
+			for _, w := range strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+				if r, _ := utf8.DecodeRuneInString(w); i > 0 && unicode.IsUpper(r) && stem(strings.ToLower(w)) == t {
+					return true
+				}
 			}
 		}
 	}

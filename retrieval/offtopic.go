@@ -2,6 +2,8 @@ package retrieval
 
 import (
 	"context"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -171,4 +173,36 @@ func (ix *Index) namesTitleTerm(qi questionInfo) bool {
 		}
 	}
 	return false
+}
+
+// passingMention reports whether the best sentence g, in story s that a
+// question points to among several, holds one of the question's terms at
+// most, a word the story does not write as a name, while the story holds
+// each of the terms in one sentence at most and none in its title:
+// "whats the tallest mountain in africa" finds the one sentence of a
+// trade story that names the Andes mountains, "how to tie a tie" the one
+// where a candidate's "ties" to his party date back to 1979. A story
+// about what the question asks names it more than once, or names it in
+// one sentence with more of the question, or names who or which year it
+// asks about.
+func (ix *Index) passingMention(qi questionInfo, s, g int) bool {
+	if s < 0 || len(qi.terms) == 0 {
+		return false
+	}
+	lo, hi := ix.storyRange(s)
+	title := ix.titleStems(s)
+	held := 0
+	sent := ix.sentenceTerms(g)
+	for _, t := range qi.terms {
+		if title[t] || ix.sentencesWithIn(t, lo, hi) > 1 {
+			return false
+		}
+		if contains(sent, t) {
+			held++
+			if held > 1 || strings.ContainsFunc(t, unicode.IsDigit) || ix.writesAsName(s, t) {
+				return false
+			}
+		}
+	}
+	return true
 }

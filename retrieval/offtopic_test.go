@@ -143,3 +143,40 @@ func wantBelowThreshold(t *testing.T, ix *Index, q string) {
 		t.Fatalf("%q: the test wants a question below the decline threshold (candidates %d)", q, len(r.cands))
 	}
 }
+
+// TestPassingMention: among several stories, a question whose words the
+// story it points to holds once each, one of them in the best sentence,
+// is declined: the story mentions what the question asks about in
+// passing. A question about a name or a year the story writes once, or
+// about a word it uses again, is still answered.
+func TestPassingMention(t *testing.T) {
+	ctx := context.Background()
+	stories := append(knowledge.Default(),
+		story("candidate", "Hill said his ties to the Republican party date back to 1979, when he volunteered for Reagan.\n\n"+
+			"The security firm Secunia.com said the browser has 277 known flaws.\n\n"+
+			"Hill won the party's straw poll in 2002. Hill said the straw poll showed his campaign was growing."),
+		story("robotics", "The European team won the robotics competition this year, with the silver medal going to Poland."))
+	ix, err := Build(ctx, stories, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"how to tie a tie":             "",
+		"who is secunia":               "Secunia.com",
+		"what did hill win in 2002":    "straw poll in 2002",
+		"what did the straw poll show": "straw poll showed",
+		"who favors strikes?":          "supports military strikes",
+		"who won the robotics contest": "European team",
+	} {
+		a, err := ix.Ask(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case want == "" && a.Outcome != OutcomeNone:
+			t.Errorf("Ask(%q) = %s %q, want it declined", q, a.Outcome, a.Text)
+		case want != "" && (a.Outcome == OutcomeNone || !strings.Contains(a.Citations[0].Quote, want)):
+			t.Errorf("Ask(%q) = %s %q, want it to quote %q", q, a.Outcome, a.Text, want)
+		}
+	}
+}
