@@ -58,6 +58,10 @@ func TestQuestionKinds(t *testing.T) {
 		{"were six cartels designated as terrorist organizations", "yesno", "answer", "officially designated as foreign terrorist organizations"},
 		{"Who is the president of Mexico?", "role", "answer", "Claudia Sheinbaum"},
 		{"What is the capital of France?", "factoid", "none", ""},
+		{"who are the main people in this story", "people", "answer", "Stephen Miller"},
+		{"whos involved", "people", "answer", "Stephen Miller"},
+		{"which officials are mentioned in the article", "people", "answer", "Stephen Miller"},
+		{"who is involved in the strikes", "role", "answer", "supports military strikes"}, // names what it asks about
 	}
 	for _, tt := range tests {
 		a, err := ix.Ask(context.Background(), tt.q)
@@ -73,6 +77,9 @@ func TestQuestionKinds(t *testing.T) {
 		}
 		if a.Kind == "overview" && (len(a.Citations) < 2 || len(a.Citations) > 3) {
 			t.Errorf("%q: an overview of %d sentences, want 2–3", tt.q, len(a.Citations))
+		}
+		if want := "The people it names most: Stephen Miller, Trump, Claudia Sheinbaum and Sebastian Gorka."; a.Kind == "people" && (a.Preface != want || len(a.Citations) != 4) {
+			t.Errorf("%q: %q with %d citations, want %q and where each is named", tt.q, a.Preface, len(a.Citations), want)
 		}
 	}
 }
@@ -95,6 +102,7 @@ func TestWholeStoryQuestionsPickTheStory(t *testing.T) {
 		{"what's new with the bees", "bees", "Bees returned to the valley"},
 		{"link to the bee story", "bees", "Valley News"},
 		{"tell me about the cartel story", "latin-times-2025-cartel-strikes", "Stephen Miller hinted"},
+		{"who is in the bee story", "bees", "Ada Crane"},
 	} {
 		a, err := ix.Ask(context.Background(), tt.q)
 		if err != nil || a.Outcome != "answer" || a.Citations[0].StoryID != tt.story || !strings.Contains(a.Citations[0].Quote, tt.first) {

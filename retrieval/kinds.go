@@ -58,6 +58,8 @@ var (
 	overviewVocab = toSet("tl", "dr", "deal", "new", "with", "interview", "wht", "wats", "tldr", "summary", "summarize", "summarise", "summarizing", "sum", "up", "gist", "main", "key", "points", "point", "ideas", "idea",
 		"facts", "takeaways", "overview", "recap", "nutshell", "brief", "happened", "going", "happening", "whats", "pls", "please", "plz", "thing", "give", "me", "quick", "short", "in", "of",
 		"tell", "fill", "catch", "cover", "us", "can", "could", "you", "eli5", "explain", "like", "im", "am", "5", "five", "big")
+	peopleVocab = toSet("people", "players", "figures", "characters", "names", "persons", "officials", "individuals", "involved", "mentioned",
+		"named", "quoted", "featured", "main", "key", "important", "major", "big", "list", "name", "give", "me", "whos", "else", "ok", "so")
 	metaVocab = toSet("wrote", "written", "published", "publisher", "author", "authored", "posted", "reported", "source", "sources", "happen", "publication", "outlet", "byline",
 		"site", "website", "paper", "newspaper", "year", "date", "when", "who", "whos", "from", "released", "out", "interview",
 		"link", "url", "pls", "please", "plz", "got", "old")
@@ -194,6 +196,8 @@ func isRelation(q string) bool {
 // the wh-word (classify); the others from the question's frame.
 func kindOf(q string) questionType {
 	switch {
+	case isPeople(q):
+		return askPeople
 	case isOverview(q):
 		return askOverview
 	case isMeta(q):
@@ -246,7 +250,7 @@ var eventWhen = regexp.MustCompile(`(?i)\bwhen did (this|it|that|all this) (happ
 // wholeStoryAnswer answers overview and meta questions, or returns nil when
 // q is neither.
 func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionType, follow int) *Answer {
-	if kind != askOverview && kind != askMeta {
+	if kind != askOverview && kind != askMeta && kind != askPeople {
 		return nil
 	}
 	a := &Answer{Question: q, Index: ix.version, Kind: kind.name(), Outcome: OutcomeAnswer, Found: true, Confidence: 1, Score: 1}
@@ -271,6 +275,10 @@ func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionTy
 		}
 		return a
 	}
+	if kind == askPeople {
+		ix.peopleAnswer(a, story)
+		return a
+	}
 	ix.quote(a, ix.overview(ctx, story))
 	return a
 }
@@ -282,8 +290,11 @@ func (ix *Index) wholeStoryAnswer(ctx context.Context, q string, kind questionTy
 // a story the bot does not have ("tl;dr of the bitcoin story").
 func (ix *Index) pointedStory(q string, kind questionType, follow int) (story int, ok bool, missing []string) {
 	vocab := overviewVocab
-	if kind == askMeta {
+	switch kind {
+	case askMeta:
 		vocab = metaVocab
+	case askPeople:
+		vocab = peopleVocab
 	}
 	named := pointerWords(q, vocab)
 	var pointer []string

@@ -68,6 +68,7 @@ const (
 	askStance                // what someone thinks, says or wants; who backs what
 	askRole                  // who someone is: their title or job
 	askYesNo                 // is/does/did …: the sentences that decide it
+	askPeople                // who the story names: its people, each cited
 )
 
 var (
@@ -206,6 +207,8 @@ func (t questionType) name() string {
 		return "yesno"
 	case askWhy:
 		return "reason"
+	case askPeople:
+		return "people"
 	}
 	return "factoid"
 }
