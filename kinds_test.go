@@ -56,6 +56,10 @@ func TestQuestionKinds(t *testing.T) {
 		{"who favors military strikes", "stance", "answer", "a faction supports military strikes"},
 		{"why is miller cautious", "reason", "answer", "could shut down cooperation"},
 		{"were six cartels designated as terrorist organizations", "yesno", "answer", "officially designated as foreign terrorist organizations"},
+		{"is the white house united", "yesno", "answer", "a division between White House officials"}, // decided by the opposite
+		{"any quotes from miller", "stance", "answer", "Miller said"},
+		{"any quotes from gorka", "stance", "closest", "Sebastian Gorka"}, // named, never quoted
+		{"what did the nyt report", "factoid", "answer", "As reported by The New York Times"},
 		{"Who is the president of Mexico?", "role", "answer", "Claudia Sheinbaum"},
 		{"What is the capital of France?", "factoid", "none", ""},
 		{"who are the main people in this story", "people", "answer", "Stephen Miller"},

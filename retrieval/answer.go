@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"storybot/retrieval/wordnet"
 )
 
 // Answer is what storybot says to a question: quoted sentences with numbered
@@ -388,7 +390,21 @@ func (ix *Index) analyze(q string) questionInfo {
 			qi.typeTerm = len(qi.terms)
 		}
 		qi.terms = append(qi.terms, t)
-		qi.rankLinks = append(qi.rankLinks, rankParaphrases(w))
+		links := rankParaphrases(w)
+		if qi.asked == askYesNo {
+			// "Is the White House united?" is decided by the sentence
+			// that says it is divided.
+			for _, a := range wordnet.Antonyms(w) {
+				if links == nil {
+					links = map[string]float64{}
+				}
+				links[stem(a)] = max(links[stem(a)], synonymCredit)
+				for s := range rankParaphrases(a) {
+					links[s] = max(links[s], synonymCredit) // "division" for "divided"
+				}
+			}
+		}
+		qi.rankLinks = append(qi.rankLinks, links)
 		qi.irregular = append(qi.irregular, irregularStems(w))
 		if ix.opts.WordNet {
 			qi.links = append(qi.links, paraphrases(w))

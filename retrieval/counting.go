@@ -197,12 +197,16 @@ var stanceHolder = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|ha
 // Gorka favor strikes": the same, asked as a side.
 var sideHolder = regexp.MustCompile(`(?i)^(?:(?:is|are|was|were)\s+(.+?)\s+(?:for or against|for|against|in favou?r of|opposed to|pro|anti)\b|where\s+(?:does|do|did|is|are)\s+(.+?)\s+stand\b|(?:does|do|did|would|will)\s+(.+?)\s+(?:support|favou?r|back|oppose|want|approve of|agree with)\b)`)
 
+// "Any quotes from Miller?", "what has Gorka been quoted saying": his
+// words.
+var quoteHolder = regexp.MustCompile(`(?i)\bquot(?:es?|ations?)\s+(?:from|by|of)\s+(.+?)\W*$|\bwhat\s+(?:has|have|did|does|do|is|was)\s+(.+?)\s+(?:been\s+)?quoted\b`)
+
 // "What did Gorka say?" asks for words: a sentence naming Gorka that
 // reports no one's words ("the approach is led by Gorka") does not give
 // them. sayQuestion asks for words; reportsWords finds them: a verb of
 // saying, a quotation, or the first person of an interview's answers.
 var (
-	sayQuestion  = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+.+?\s+(?:say|says|said|tell|told)\b`)
+	sayQuestion  = regexp.MustCompile(`(?i)^(?:what|how)\s+(?:does|do|did|has|have|is|are|was|were|will|would)\s+.+?\s+(?:say|says|said|tell|told|quoted)\b|\bquot(?:es?|ations?)\s+(?:from|by|of)\b`)
 	reportsWords = regexp.MustCompile(`(?i)\b(said|says|say|saying|told|tells|tell|telling|stated|states|statement|announced|wrote|writes|added|asked|argued|warned|urged|insisted|claimed|declared|noted|explained|according to|remarks|commented|responded|replied|called|described|clarified|stressed|emphasi[sz]ed|suggested|believed|believes|maintained|contended|acknowledged|admitted|denied|confirmed|proposed|hinted|pointed out|quoted|testified|recalled)\b|["“”]`)
 )
 
@@ -300,6 +304,9 @@ func holderTerms(q string) []string {
 	m := stanceHolder.FindStringSubmatch(q)
 	if m == nil {
 		m = sideHolder.FindStringSubmatch(q)
+	}
+	if m == nil {
+		m = quoteHolder.FindStringSubmatch(q)
 	}
 	if m == nil {
 		return nil

@@ -222,6 +222,7 @@ var chatWords = map[string]string{
 	"wich": "which", "whcih": "which", "becuase": "because", "becasue": "because",
 	"whos": "who's", "wheres": "where's", "hows": "how's", "whens": "when's",
 	"ppl": "people", "teh": "the", "u": "you", "ur": "your", "r": "are", "abt": "about",
+	"nyt": "new york times", "wapo": "washington post", "wsj": "wall street journal",
 	"bc": "because", "cuz": "because", "coz": "because", "b4": "before", "govt": "government",
 	"hrs": "hours", "mins": "minutes", "yrs": "years", "pls": "please", "plz": "please",
 	"dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't", "wasnt": "wasn't",
