@@ -222,7 +222,6 @@ var chatWords = map[string]string{
 	"wich": "which", "whcih": "which", "becuase": "because", "becasue": "because",
 	"whos": "who's", "wheres": "where's", "hows": "how's", "whens": "when's",
 	"ppl": "people", "teh": "the", "u": "you", "ur": "your", "r": "are", "abt": "about",
-	"nyt": "new york times", "wapo": "washington post", "wsj": "wall street journal",
 	"bc": "because", "cuz": "because", "coz": "because", "b4": "before", "govt": "government",
 	"hrs": "hours", "mins": "minutes", "yrs": "years", "pls": "please", "plz": "please",
 	"dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "isnt": "isn't", "wasnt": "wasn't",
@@ -253,11 +252,11 @@ func (ix *Index) normalizeQuestion(q string) string {
 		if long, ok := chatWords[lw]; ok {
 			return long
 		}
-		// Initials typed in capitals ("NYT"), or a word English does not
-		// have ("fto"): "far", "egg" and "cat" are words, not initials.
+		// Initials typed in capitals ("NYT") or without a vowel ("nyt"),
+		// or a word English does not have ("fto"): "far", "egg" and "cat" are words, not initials.
 		// Each look-up reads every sentence: a question of a thousand
 		// "QQQ"s reads them maxInitialisms times, not a thousand.
-		if initials < maxInitialisms && (tok == strings.ToUpper(tok) || known != nil && !known.Knows(lw)) {
+		if initials < maxInitialisms && (tok == strings.ToUpper(tok) || known != nil && !known.Knows(lw) || vowelless(lw)) {
 			long, scanned := ix.initialism(lw)
 			if scanned {
 				initials++
@@ -281,6 +280,12 @@ func (ix *Index) normalizeQuestion(q string) string {
 		}
 		return tok
 	})
+}
+
+// vowelless: initials typed in lower case ("nyt", "wsj"), which the word
+// vectors may know as words.
+func vowelless(w string) bool {
+	return utf8.RuneCountInString(w) >= 3 && !strings.ContainsAny(w, "aeiou") && !strings.ContainsFunc(w, unicode.IsDigit)
 }
 
 // droppedG is w with the "g" chat drops put back ("bein" → "being",

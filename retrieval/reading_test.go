@@ -64,6 +64,7 @@ func TestNormalizeQuestion(t *testing.T) {
 	}
 	for _, tt := range []struct{ q, want string }{
 		{"what did NYT report", "what did New York Times report"},
+		{"what did the nyt report", "what did the New York Times report"}, // initials without a vowel, in lower case
 		{"what is an FTO", "what is an foreign terrorist organizations"},
 		{"what is an fto", "what is an foreign terrorist organizations"}, // no English word
 		{"who runs the DHS", "who runs the Department of Homeland Security"},
