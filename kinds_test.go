@@ -82,7 +82,7 @@ func TestQuestionKinds(t *testing.T) {
 		if a.Kind == "overview" && (len(a.Citations) < 2 || len(a.Citations) > 3) {
 			t.Errorf("%q: an overview of %d sentences, want 2–3", tt.q, len(a.Citations))
 		}
-		if want := "The people it names most: Stephen Miller, Trump, Claudia Sheinbaum and Sebastian Gorka."; a.Kind == "people" && (a.Preface != want || len(a.Citations) != 4) {
+		if want := "The people it names most: Stephen Miller, President Trump, Claudia Sheinbaum and Sebastian Gorka."; a.Kind == "people" && (a.Preface != want || len(a.Citations) != 4) {
 			t.Errorf("%q: %q with %d citations, want %q and where each is named", tt.q, a.Preface, len(a.Citations), want)
 		}
 	}

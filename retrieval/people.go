@@ -84,8 +84,8 @@ func (ix *Index) people(story int) []person {
 				p = &person{name: strings.Join(name, " "), surname: sur, first: g}
 				found[sur] = p
 				order = append(order, sur)
-			} else if len(name) > len(strings.Fields(p.name)) && !strings.Contains(p.name, " ") {
-				p.name, p.first = strings.Join(name, " "), g // "Trump", then "Donald Trump"
+			} else if titleWords[strings.ToLower(strings.Fields(p.name)[0])] && !titleWords[strings.ToLower(name[0])] {
+				p.name, p.first = strings.Join(name, " "), g // "President Trump", then "Donald Trump"
 			}
 			p.introduced = p.introduced || titled || introduces(fields, run.end) || described(fields, run.start)
 		}
@@ -128,11 +128,13 @@ func (ix *Index) namedAlone(lo, hi int, surname string) int {
 			if i > 0 && bareWord(fields[i-1]) == "the" {
 				continue // "the Pistons" is a team
 			}
-			if i == 0 || titleWords[bareWord(fields[i-1])] || strings.ContainsAny(fields[i-1][len(fields[i-1])-1:], ",;:.\"”)") {
+			prev := fields[max(i-1, 0)]
+			initial := utf8.RuneCountInString(prev) == 2 && strings.HasSuffix(prev, ".")
+			if i == 0 || titleWords[bareWord(prev)] || !initial && strings.ContainsAny(prev[len(prev)-1:], ",;:.\"”)") {
 				n++
 				break
 			}
-			if p, _ := utf8.DecodeRuneInString(strings.TrimLeft(fields[i-1], "\"“'‘(")); !unicode.IsUpper(p) {
+			if p, _ := utf8.DecodeRuneInString(strings.TrimLeft(prev, "\"“'‘(")); !unicode.IsUpper(p) {
 				n++
 				break
 			}
@@ -248,7 +250,7 @@ func personName(run []string) (name []string, titled bool) {
 		if orgTitles[t] {
 			return nil, false // "the company Petrobras"
 		}
-		return run[n-1:], true
+		return run[n-2:], true // "President Trump": the title is all the name the story gives
 	}
 	start := n - 2
 	if start > 0 && strings.HasSuffix(run[start], ".") {

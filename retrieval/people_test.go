@@ -35,13 +35,14 @@ func TestPeopleOfAStory(t *testing.T) {
 		"Artest said he regretted the brawl with fans of the Detroit Pistons. The Pistons played at home.\n\n" +
 		"League commissioner David Stern announced the suspensions in New York. Stern called the brawl shocking.\n\n" +
 		"South Korea and North Korea watched. Korea has a league too. The Pistons lost.\n\n" +
-		"The KCNA agency reported on it, and Senator John W. Smith, a former player, said he was saddened."
+		"The KCNA agency reported on it, and Senator John W. Smith, a former player, said he was saddened.\n\n" +
+		"Commissioner Stern spoke again. President Bush was there; Bush praised the fans. Later, George Bush left."
 	ix := buildStory(t, "brawl", body, Options{})
 	var got []string
 	for _, p := range ix.people(0) {
 		got = append(got, p.name)
 	}
-	want := []string{"Ron Artest", "David Stern", "John W. Smith"}
+	want := []string{"David Stern", "Ron Artest", "George Bush", "John W. Smith"}
 	if !slices.Equal(got, want) {
 		t.Errorf("people %q, want %q", got, want)
 	}
