@@ -46,13 +46,13 @@ var notSurnames = toSet("house", "times", "post", "news", "press", "journal", "d
 	"airport", "station", "hotel", "program", "programme", "project", "act", "law", "bill", "war", "cup", "games",
 	"international", "america", "american", "americans", "explorer", "internet", "web", "online", "tv", "radio",
 	"image", "museum", "festival", "magazine", "herald", "paralympics", "olympics", "shuttle", "species", "pictures",
-	"palace", "collection", "sheriff", "service", "community", "movement", "today", "second")
+	"palace", "collection", "sheriff", "service", "community", "movement", "today", "second", "undersecretary", "economy", "cups", "wiki")
 
 // notFirstNames begin runs that name places, seasons and greetings:
 // "South Korea", "Winter Paralympics", "Hey Frank".
 var notFirstNames = toSet("north", "south", "east", "west", "northern", "southern", "eastern", "western", "central", "new", "old",
 	"national", "royal", "english", "great", "united", "winter", "summer", "spring", "autumn", "hey", "hi", "hello", "dear",
-	"happy", "merry", "image", "photo", "space", "social", "white", "red", "black", "green", "blue")
+	"happy", "merry", "image", "photo", "space", "social", "white", "red", "black", "green", "blue", "cyclone", "hurricane", "typhoon", "storm")
 
 // person is one person a story names: the name as first written in full,
 // the sentence that writes it and the sentences that name the surname.
