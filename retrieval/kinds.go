@@ -222,7 +222,7 @@ func hasRoleCue(sentence string, questionWords map[string]bool) bool {
 	fields := strings.Fields(sentence)
 	for i, f := range fields {
 		w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) }))
-		bare := strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		bare := withoutPossessive(w)
 		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(f, "\"“'‘("))
 		if bare == "" || stopWords[bare] || !questionWords[bare] || !unicode.IsUpper(r) {
 			continue

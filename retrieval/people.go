@@ -181,7 +181,7 @@ func introduces(fields []string, end int) bool {
 
 func bareWord(f string) string {
 	w := strings.ToLower(strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) }))
-	return strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	return withoutPossessive(w)
 }
 
 // capitalisedRun is a run of capitalised words, bare of punctuation, at
@@ -208,7 +208,7 @@ func capitalisedRuns(fields []string) []capitalisedRun {
 		w = strings.Trim(w, "-")
 		w = strings.Trim(w, ".'’")
 		possessive := strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "’s")
-		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		w = withoutPossessive(w)
 		r, _ := utf8.DecodeRuneInString(w)
 		if w == "" || !unicode.IsUpper(r) {
 			flush(i)

@@ -175,7 +175,7 @@ func capitalisedWords(text string, digits bool) iter.Seq[string] {
 			if r, _ := utf8.DecodeRuneInString(w); !unicode.IsUpper(r) {
 				continue
 			}
-			lw := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s"))
+			lw := strings.ToLower(withoutPossessive(w))
 			if notNames[lw] {
 				continue
 			}

@@ -20,7 +20,7 @@ func words(text string) []string {
 			return
 		}
 		w := strings.ToLower(text[start:end])
-		w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+		w = withoutPossessive(w)
 		w = strings.Trim(w, "'’")
 		if w != "" {
 			out = append(out, w)
@@ -78,6 +78,11 @@ func stem(w string) string {
 	}
 	stemCache.Store(w, s)
 	return s
+}
+
+// withoutPossessive is w without a trailing "'s" ("Trump's" → "Trump").
+func withoutPossessive(w string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
 }
 
 // keptWhole are words the stemmer would fold into another of different
