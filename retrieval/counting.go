@@ -168,14 +168,26 @@ func (ix *Index) countsNoun(g int, noun string) bool {
 		if t := stem(w); t != noun && !sameFamily(t, noun) {
 			continue
 		}
-		for j := max(0, i-countReach); j < i; j++ {
+		// Back from the noun over the words that can stand between a
+		// number and what it counts ("nearly 3,500 retail stores").
+		for j := i - 1; j >= max(0, i-countReach); j-- {
 			if numberPattern.FindString(ws[j]) == ws[j] && !(j > 0 && yearBefore[ws[j-1]] && yearLike.MatchString(ws[j])) {
 				return true
+			}
+			if countBreaks[ws[j]] {
+				break
 			}
 		}
 	}
 	return false
 }
+
+// countBreaks end the words between a number and the noun it counts:
+// "one vote in each referendum" counts votes. Prepositions and articles do
+// not: on SQuAD 2.0 "how many rival princes" is answered by "five princes
+// from a rival faction" and "how many Victorians" by "26.7% of the
+// Victorian population".
+var countBreaks = toSet("each", "every", "per")
 
 const (
 	countReach    = 4

@@ -310,6 +310,26 @@ func TestYearIsNotACount(t *testing.T) {
 	}
 }
 
+// A number counts the noun it stands before, not one past a preposition:
+// "one vote in each referendum" counts votes.
+func TestCountStopsAtPreposition(t *testing.T) {
+	body := "In the end I'll have one vote in each referendum.\n\n" +
+		"The government intends to hold two referendums on the flag.\n\n" +
+		"Kmart and Sears will have nearly 3,500 retail stores."
+	ix, err := Build(context.Background(), []*knowledge.Story{story("counts", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g, want := range []struct {
+		noun   string
+		counts bool
+	}{{"referendums", false}, {"referendums", true}, {"stores", true}} {
+		if got := ix.countsNoun(g, stem(want.noun)); got != want.counts {
+			t.Errorf("countsNoun(%q, %s) = %v, want %v", ix.sentenceText(g), want.noun, got, want.counts)
+		}
+	}
+}
+
 // "Was anyone hurt?" asks about the injured; "anyone" and "got" name
 // nothing a sentence must repeat.
 func TestAnyoneHurt(t *testing.T) {
