@@ -191,18 +191,44 @@ func (ix *Index) passingMention(qi questionInfo, s, g int) bool {
 	}
 	lo, hi := ix.storyRange(s)
 	title := ix.titleStems(s)
-	held := 0
+	held, name := 0, false
 	sent := ix.sentenceTerms(g)
-	for _, t := range qi.terms {
+	for i, t := range qi.terms {
 		if title[t] || ix.sentencesWithIn(t, lo, hi) > 1 {
+			return false
+		}
+		if !contains(sent, t) && linked(qi, i, sent) {
+			// "how many died in the hotel collapse": "76 people were
+			// killed when the Al-Ghaza Hotel …" says it in other words.
 			return false
 		}
 		if contains(sent, t) {
 			held++
-			if held > 1 || strings.ContainsFunc(t, unicode.IsDigit) || ix.writesAsName(s, t) {
+			if held > 1 || strings.ContainsFunc(t, unicode.IsDigit) {
 				return false
+			}
+			name = name || ix.writesAsName(s, t)
+		}
+	}
+	// A name the sentence holds with nothing else the question asks ("who
+	// is Mehraban") is what the question is about; with more that the
+	// story does not say of it ("whats the capital of france" against
+	// "French Guiana, itself a territory of France"), it is in passing.
+	return !name || held < len(qi.terms)
+}
+
+// linked reports whether sent holds a word WordNet or the news classes link
+// to the question's i-th term.
+func linked(qi questionInfo, i int, sent []string) bool {
+	for _, l := range [][]map[string]float64{qi.links, qi.rankLinks} {
+		if i >= len(l) {
+			continue
+		}
+		for _, t := range sent {
+			if l[i][t] > 0 {
+				return true
 			}
 		}
 	}
-	return true
+	return false
 }

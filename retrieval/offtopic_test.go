@@ -155,7 +155,9 @@ func TestPassingMention(t *testing.T) {
 		story("candidate", "Hill said his ties to the Republican party date back to 1979, when he volunteered for Reagan.\n\n"+
 			"The security firm Secunia.com said the browser has 277 known flaws.\n\n"+
 			"Hill won the party's straw poll in 2002. Hill said the straw poll showed his campaign was growing."),
-		story("robotics", "The European team won the robotics competition this year, with the silver medal going to Poland."))
+		story("robotics", "The European team won the robotics competition this year, with the silver medal going to Poland."),
+		story("community", "The community will include every state in South America except French Guiana, itself a territory of France.\n\n"+
+			"Last week, at least 76 people were killed when the Al-Ghaza Hotel near the mosque collapsed."))
 	ix, err := Build(ctx, stories, Options{Embedder: fitEmbedder, Encoder: fitEncoder})
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +169,9 @@ func TestPassingMention(t *testing.T) {
 		"what did the straw poll show": "straw poll showed",
 		"who favors strikes?":          "supports military strikes",
 		"who won the robotics contest": "European team",
+		"whats the capital of france":  "",
+		"who is french guiana":         "French Guiana",
+		"how many died at the hotel":   "Al-Ghaza Hotel",
 	} {
 		a, err := ix.Ask(ctx, q)
 		if err != nil {
