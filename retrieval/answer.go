@@ -168,9 +168,12 @@ func (ix *Index) answerOne(ctx context.Context, asked, q string, follow int, sta
 	// were the only story, not just from those that made the top k.
 	cands, story := ix.pointedCandidates(qi, cands)
 	// Chosen on the natural set's fit half, folder mode: 3 more of 62
-	// unanswerable questions declined, no answerable one lost.
-	passing := follow < 0 && len(cands) > 0 && ix.passingMention(qi, story, cands[0].sentence)
+	// unanswerable questions declined, no answerable one lost. A follow-up
+	// read against the story it follows is not judged by another's
+	// passing mention; one that leaves it for that story is.
+	passing := len(cands) > 0 && ix.passingMention(qi, story, cands[0].sentence)
 	story = ix.followedStory(qi, r.search, story, follow)
+	passing = passing && story != follow
 	all := qi
 	if story >= 0 {
 		if hits := ix.storyHits(r.search, story, ix.opts.TopK); len(hits) > 0 {

@@ -184,4 +184,15 @@ func TestPassingMention(t *testing.T) {
 			t.Errorf("Ask(%q) = %s %q, want it to quote %q", q, a.Outcome, a.Text, want)
 		}
 	}
+	// After a question on the built-in story, a question that leaves it
+	// for another story's passing mention is declined as afresh.
+	for _, q := range []string{"whats the capital of france", "how to tie a tie"} {
+		a, err := ix.AskAfter(ctx, q, "latin-times-2025-cartel-strikes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome != OutcomeNone {
+			t.Errorf("AskAfter(%q) = %s %q, want it declined", q, a.Outcome, a.Text)
+		}
+	}
 }
