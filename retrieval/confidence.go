@@ -124,8 +124,10 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 	ix.perturbationFeatures(&f, qi, g, sentWords)
 	if qi.kind == askYesNo {
 		// The sentence that decides "is the White House united?" may well
-		// say "divided": for a yes/no question an opposite is an answer.
-		f[cAntonym], f[cNegation] = 0, 0
+		// say "divided", and the one that decides "was she captain in
+		// 2005?" "No, I captained in 2010": for a yes/no question an
+		// opposite or another year is an answer.
+		f[cAntonym], f[cNegation], f[cMissingNumber] = 0, 0, 0
 	}
 	return f
 }

@@ -110,3 +110,32 @@ func TestQuestionNamesOpener(t *testing.T) {
 		}
 	}
 }
+
+// TestYesNoYearIsAnAnswer: "was she team captain in 2005" is answered by
+// "No, I captained in 2010.": for a yes/no question the year the sentence
+// gives instead is the answer, so it is not marked missing; asked as a
+// "what", the missing year marks the sentence.
+func TestYesNoYearIsAnAnswer(t *testing.T) {
+	ctx := context.Background()
+	body := "No, I captained the team in 2010.\n\nThe city council met on Monday."
+	ix, err := Build(ctx, []*knowledge.Story{story("captain", body)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]float64{
+		"was she team captain in 2005":          0,
+		"who captained the team in 2005":        1,
+		"did she captain the team back in 2005": 0,
+	} {
+		r, err := ix.read(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.cands) == 0 {
+			t.Fatalf("%q: no candidates", q)
+		}
+		if got := ix.confFeatures(r.question, r.cands)[cMissingNumber]; got != want {
+			t.Errorf("%q against %q: missing-number feature %v, want %v", q, ix.sentenceText(r.cands[0].sentence), got, want)
+		}
+	}
+}
