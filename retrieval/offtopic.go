@@ -177,14 +177,14 @@ func (ix *Index) namesTitleTerm(qi questionInfo) bool {
 
 // passingMention reports whether the best sentence g, in story s that a
 // question points to among several, holds one of the question's terms at
-// most, a word the story does not write as a name, while the story holds
+// most, in its own words or others, and no number, while the story holds
 // each of the terms in one sentence at most and none in its title:
 // "whats the tallest mountain in africa" finds the one sentence of a
 // trade story that names the Andes mountains, "how to tie a tie" the one
 // where a candidate's "ties" to his party date back to 1979. A story
 // about what the question asks names it more than once, or names it in
-// one sentence with more of the question, or names who or which year it
-// asks about.
+// one sentence with more of the question, or names which year it asks
+// about, or names who it asks about and nothing more.
 func (ix *Index) passingMention(qi questionInfo, s, g int) bool {
 	if s < 0 || len(qi.terms) == 0 {
 		return false
