@@ -126,10 +126,26 @@ func (ix *Index) confFeatures(qi questionInfo, cands []candidate) confFeatures {
 		// The sentence that decides "is the White House united?" may well
 		// say "divided", and the one that decides "was she captain in
 		// 2005?" "No, I captained in 2010": for a yes/no question an
-		// opposite or another year is an answer.
-		f[cAntonym], f[cNegation], f[cMissingNumber] = 0, 0, 0
+		// opposite or another year is an answer. A sentence with no
+		// number at all does not decide "was Sheinbaum president in
+		// 2019?".
+		f[cAntonym], f[cNegation] = 0, 0
+		if givesOtherNumber(sentWords, qi.lower) {
+			f[cMissingNumber] = 0
+		}
 	}
 	return f
+}
+
+// givesOtherNumber reports whether the sentence holds a word with a digit
+// that the question lacks: "2010" against "was she captain in 2005".
+func givesOtherNumber(sent, question map[string]bool) bool {
+	for w := range sent {
+		if !question[w] && strings.ContainsFunc(w, unicode.IsDigit) {
+			return true
+		}
+	}
+	return false
 }
 
 // negationWords turn a statement around.

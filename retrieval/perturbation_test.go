@@ -84,6 +84,7 @@ func TestPerturbationMarks(t *testing.T) {
 		// … and so is another number or year: "was she captain in 2005" is
 		// decided by "No, I captained in 2010."
 		{"did William invade Scotland in the 10th century", cMissingNumber, 0},
+		{"did Galileo describe falling objects in 1590", cMissingNumber, 1},
 	} {
 		r, err := ix.read(ctx, c.q)
 		if err != nil {
