@@ -197,7 +197,7 @@ func (ix *Index) passingMention(qi questionInfo, s, g int) bool {
 		if title[t] || ix.sentencesWithIn(t, lo, hi) > 1 {
 			return false
 		}
-		if !contains(sent, t) && linked(qi, i, sent) {
+		if !contains(sent, t) && ix.termCredit(qi, i, g) > 0 {
 			// "how many died in the hotel collapse": "76 people were
 			// killed when the Al-Ghaza Hotel …" says it in other words.
 			return false
@@ -215,20 +215,4 @@ func (ix *Index) passingMention(qi questionInfo, s, g int) bool {
 	// story does not say of it ("whats the capital of france" against
 	// "French Guiana, itself a territory of France"), it is in passing.
 	return !name || held < len(qi.terms)
-}
-
-// linked reports whether sent holds a word WordNet or the news classes link
-// to the question's i-th term.
-func linked(qi questionInfo, i int, sent []string) bool {
-	for _, l := range [][]map[string]float64{qi.links, qi.rankLinks} {
-		if i >= len(l) {
-			continue
-		}
-		for _, t := range sent {
-			if l[i][t] > 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
