@@ -197,17 +197,17 @@ func (ix *Index) passingMention(qi questionInfo, s, g int) bool {
 		if title[t] || ix.sentencesWithIn(t, lo, hi) > 1 {
 			return false
 		}
-		if !contains(sent, t) && ix.termCredit(qi, i, g) > 0 {
-			// "how many died in the hotel collapse": "76 people were
-			// killed when the Al-Ghaza Hotel …" says it in other words.
-			return false
-		}
-		if contains(sent, t) {
+		switch {
+		case contains(sent, t):
 			held++
 			if held > 1 || strings.ContainsFunc(t, unicode.IsDigit) {
 				return false
 			}
 			name = name || ix.writesAsName(s, t)
+		case ix.termCredit(qi, i, g) > 0:
+			// "how many died in the hotel collapse": "76 people were
+			// killed when the Al-Ghaza Hotel …" says it in other words.
+			return false
 		}
 	}
 	// A name the sentence holds with nothing else the question asks ("who
