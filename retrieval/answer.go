@@ -341,6 +341,7 @@ type questionInfo struct {
 	rankLinks []map[string]float64
 	antonyms  map[string]bool // stems WordNet opposes to the question's words
 	names     []string        // capitalised words past the first, lower case
+	phrases   [][]string      // runs of capitalised words past the first (namephrase.go)
 	numbers   []string        // numbers and years the question names
 	// bases memoises sentence terms' WordNet base forms (baseStems) for
 	// this question's ranking.
@@ -374,6 +375,7 @@ func (ix *Index) analyze(q string) questionInfo {
 		qi.kind = askWho
 	}
 	qi.names, qi.numbers = questionNames(q), questionNumbers(q)
+	qi.phrases = namePhrases(q)
 	if qi.kind == askOther {
 		qi.defines = definedTerm(q)
 		qi.lists = listedKind(q) != ""

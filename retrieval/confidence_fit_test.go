@@ -82,7 +82,7 @@ func TestFitConfidence(t *testing.T) {
 		all[i] = i
 	}
 	cv := confCrossValidate(cases, all)
-	t.Logf("all features: cross-validated AUC %.3f; at %.1f%% answered on training folds: answerable answered %.1f%%, unanswerable declined %.1f%% + hedged %.1f%%",
+	t.Logf("all features: cross-validated AUC %.3f; at %.1f%% answered on training folds: answerable answered %.2f%%, unanswerable declined %.2f%% + hedged %.2f%%",
 		cv.auc, 100*answerShare(), cv.answered, cv.declined, cv.hedged)
 	for drop := 1; drop < nConf && os.Getenv("STORYBOT_FIT_ABLATE") != ""; drop++ {
 		var keep []int

@@ -48,6 +48,8 @@ func TestPerturbationMarks(t *testing.T) {
 		"Newton's First Law of Motion states that objects continue to move in a state of constant velocity.\n\n" +
 		"Roughly contemporaneous was the founding of the Muslim Brotherhood in Ismailiyah in 1928.\n\n" +
 		"Inequality in wealth is negatively correlated with the duration of economic growth spells.\n\n" +
+		"Professional surfers Rob Machado, Tim Curran and Bobby Martinez live in southern California.\n\n" +
+		"Amongst these are 5 University of California campuses and 12 California State University campuses.\n\n" +
 		"The city council met on Monday."
 	ix, err := Build(ctx, []*knowledge.Story{story("physics", body)}, Options{})
 	if err != nil {
@@ -85,6 +87,15 @@ func TestPerturbationMarks(t *testing.T) {
 		// decided by "No, I captained in 2010."
 		{"did William invade Scotland in the 10th century", cMissingNumber, 0},
 		{"did Galileo describe falling objects in 1590", cMissingNumber, 1},
+		// A name made of the sentence's words in another order, said by
+		// no sentence; the name as the story says it is not marked, nor
+		// is a list the question gives in its own order.
+		{"Who are Rob Curran and Tim Machado?", cScrambled, 1},
+		{"Who are Rob Machado and Tim Curran?", cScrambled, 0},
+		{"What are the 5 California University campuses?", cScrambled, 1},
+		{"What are the 5 University of California campuses?", cScrambled, 0},
+		{"Where do Bobby Martinez, Rob Machado and Tim Curran live?", cScrambled, 0},
+		{"where do rob curran and tim machado live", cScrambled, 0},
 	} {
 		r, err := ix.read(ctx, c.q)
 		if err != nil {
@@ -111,6 +122,27 @@ func TestQuestionNamesOpener(t *testing.T) {
 		got := strings.Join(questionNames(q), " ")
 		if got != want {
 			t.Errorf("questionNames(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// TestNamePhrases: runs of capitalised words past the first word, ended
+// by a comma, "and" or a lower-case word.
+func TestNamePhrases(t *testing.T) {
+	for q, want := range map[string]string{
+		"Who are Rob Curran and Tim Machado?":                      "rob curran|tim machado",
+		"What counties are Los Angeles, Orange, San Diego?":        "los angeles|san diego",
+		"What is the former name of the Arthur M. Sackler Museum?": "arthur m sackler museum",
+		"Which Major Soccer League teams played?":                  "major soccer league",
+		"New York is where?":                                       "",
+		"who is stephen miller":                                    "",
+	} {
+		var got []string
+		for _, p := range namePhrases(q) {
+			got = append(got, strings.Join(p, " "))
+		}
+		if g := strings.Join(got, "|"); g != want {
+			t.Errorf("namePhrases(%q) = %q, want %q", q, g, want)
 		}
 	}
 }
