@@ -39,6 +39,14 @@ func (ix *Index) perturbationFeatures(f *confFeatures, qi questionInfo, g int, s
 				}
 			}
 		}
+		// "the Seven-Day War" against "the Six-Day War".
+		if cardinals[w] && !sent[w] {
+			for x := range sent {
+				if cardinals[x] {
+					f[cAntonym] = 1
+				}
+			}
+		}
 		if stopWords[w] || contains(terms, stem(w)) {
 			continue
 		}
@@ -93,6 +101,11 @@ var oppositeFunctionWords = map[string][]string{
 // ordinals name a place in a series; a question that names another place
 // than its sentence asks about another thing.
 var ordinals = toSet("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "final")
+
+// cardinals count in words; "one" is left out, since it is as often a
+// pronoun ("one of the reports") as a count.
+var cardinals = toSet("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+	"twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "dozen")
 
 // adjectiveOf is the adjective an adverb is made from ("positively" →
 // "positive", "happily" → "happy"), or w.

@@ -49,6 +49,7 @@ func TestPerturbationMarks(t *testing.T) {
 		"Roughly contemporaneous was the founding of the Muslim Brotherhood in Ismailiyah in 1928.\n\n" +
 		"Inequality in wealth is negatively correlated with the duration of economic growth spells.\n\n" +
 		"Professional surfers Rob Machado, Tim Curran and Bobby Martinez live in southern California.\n\n" +
+		"The quick defeat of the Arab troops during the Six-Day War was a pivotal event.\n\n" +
 		"Amongst these are 5 University of California campuses and 12 California State University campuses.\n\n" +
 		"The city council met on Monday."
 	ix, err := Build(ctx, []*knowledge.Story{story("physics", body)}, Options{})
@@ -87,6 +88,9 @@ func TestPerturbationMarks(t *testing.T) {
 		// decided by "No, I captained in 2010."
 		{"did William invade Scotland in the 10th century", cMissingNumber, 0},
 		{"did Galileo describe falling objects in 1590", cMissingNumber, 1},
+		// Another count in words.
+		{"what was the defeat of the Arab troops during the Seven-Day War", cAntonym, 1},
+		{"what was the defeat of the Arab troops during the Six-Day War", cAntonym, 0},
 		// A name made of the sentence's words in another order, said by
 		// no sentence; the name as the story says it is not marked, nor
 		// is a list the question gives in its own order.
