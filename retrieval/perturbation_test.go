@@ -49,6 +49,8 @@ func TestPerturbationMarks(t *testing.T) {
 		"Roughly contemporaneous was the founding of the Muslim Brotherhood in Ismailiyah in 1928.\n\n" +
 		"Inequality in wealth is negatively correlated with the duration of economic growth spells.\n\n" +
 		"Professional surfers Rob Machado, Tim Curran and Bobby Martinez live in southern California.\n\n" +
+		"The Rhine-Meuse Delta is shaped not only by the sedimentation of the rivers, but also by tidal currents.\n\n" +
+		"The old harbour was not dredged by the city after the war.\n\n" +
 		"The quick defeat of the Arab troops during the Six-Day War was a pivotal event.\n\n" +
 		"Amongst these are 5 University of California campuses and 12 California State University campuses.\n\n" +
 		"The city council met on Monday."
@@ -88,6 +90,10 @@ func TestPerturbationMarks(t *testing.T) {
 		// decided by "No, I captained in 2010."
 		{"did William invade Scotland in the 10th century", cMissingNumber, 0},
 		{"did Galileo describe falling objects in 1590", cMissingNumber, 1},
+		// "Not only" affirms; "not" alone negates.
+		{"what was not shaped by the sedimentation of the rivers", cNegation, 1},
+		{"what was shaped by the sedimentation of the rivers", cNegation, 0},
+		{"what was not dredged by the city after the war", cNegation, 0},
 		// Another count in words.
 		{"what was the defeat of the Arab troops during the Seven-Day War", cAntonym, 1},
 		{"what was the defeat of the Arab troops during the Six-Day War", cAntonym, 0},
